@@ -1,0 +1,165 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+import lockfile from 'proper-lockfile';
+
+/** The one query surface repositories use, the same on PostgreSQL and PGlite. */
+export interface Queryable {
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  /** Runs a script of several statements (no parameters): migrations, test set-up. */
+  exec(sql: string): Promise<void>;
+}
+
+export interface Db extends Queryable {
+  readonly kind: 'postgres' | 'pglite';
+  /** Runs fn in one transaction; a thrown error rolls everything back. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+// Return timestamps and dates as they are, so both drivers agree: timestamptz → Date, date → 'YYYY-MM-DD', bigint → number.
+pg.types.setTypeParser(1082, (v) => v);
+pg.types.setTypeParser(20, (v) => Number(v));
+
+export class PostgresDb implements Db {
+  readonly kind = 'postgres' as const;
+  constructor(readonly pool: pg.Pool) {}
+
+  static connect(url: string, options: { schema?: string; max?: number } = {}): PostgresDb {
+    const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10 });
+    if (options.schema) {
+      const schema = options.schema;
+      pool.on('connect', (client) => {
+        void client.query(`SET search_path TO "${schema}"`);
+      });
+    }
+    return new PostgresDb(pool);
+  }
+
+  async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+    const r = await this.pool.query(sql, params as unknown[]);
+    return r.rows as T[];
+  }
+
+  async exec(sql: string): Promise<void> {
+    await this.pool.query(sql);
+  }
+
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const tx: Queryable = {
+        query: async <R>(sql: string, params: unknown[] = []) => (await client.query(sql, params)).rows as R[],
+        exec: async (sql: string) => {
+          await client.query(sql);
+        },
+      };
+      const result = await fn(tx);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+const pgliteParsers = {
+  1082: (v: string) => v,
+  20: (v: string) => Number(v),
+};
+
+export class PgliteDb implements Db {
+  readonly kind = 'pglite' as const;
+  constructor(
+    readonly pglite: PGlite,
+    private readonly release: () => Promise<void> = async () => undefined,
+  ) {}
+
+  /** In-memory database (tests); loadDataDir clones a migrated template. */
+  static async memory(loadDataDir?: Blob): Promise<PgliteDb> {
+    const pglite = await PGlite.create({ loadDataDir, parsers: pgliteParsers });
+    return new PgliteDb(pglite);
+  }
+
+  /**
+   * Opens the embedded database in dataDir, holding an exclusive lock on the directory: two processes on
+   * one PGlite directory silently lose writes, so a second opener is refused with a clear message.
+   */
+  static async open(dataDir: string): Promise<PgliteDb> {
+    fs.mkdirSync(dataDir, { recursive: true });
+    let release: () => Promise<void>;
+    try {
+      release = await lockfile.lock(dataDir, {
+        lockfilePath: path.join(dataDir, 'tandem.lock'),
+        stale: 15_000,
+        update: 5_000,
+        realpath: false,
+        onCompromised: (err) => {
+          console.error(`Tandem lost its lock on ${dataDir}: ${err.message}. Stopping to protect the data.`);
+          process.exit(1);
+        },
+      });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ELOCKED') {
+        throw new DataDirLockedError(dataDir);
+      }
+      throw err;
+    }
+    try {
+      const pglite = await PGlite.create({ dataDir: path.join(dataDir, 'pgdata'), parsers: pgliteParsers });
+      return new PgliteDb(pglite, release);
+    } catch (err) {
+      await release();
+      throw err;
+    }
+  }
+
+  async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+    const r = await this.pglite.query<T>(sql, params as unknown[]);
+    return r.rows;
+  }
+
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    return this.pglite.transaction(async (t) =>
+      fn({
+        query: async <R>(sql: string, params: unknown[] = []) => (await t.query<R>(sql, params as unknown[])).rows,
+        exec: async (sql: string) => {
+          await t.exec(sql);
+        },
+      }),
+    );
+  }
+
+  async exec(sql: string): Promise<void> {
+    await this.pglite.exec(sql);
+  }
+
+  async close(): Promise<void> {
+    if (!this.pglite.closed) await this.pglite.close();
+    await this.release();
+  }
+}
+
+export class DataDirLockedError extends Error {
+  constructor(readonly dataDir: string) {
+    super(
+      `Another Tandem process is already using the data directory ${dataDir}.\n` +
+        'Only one process may open an embedded database at a time (a second would lose writes).\n' +
+        'Stop the other process, or set TANDEM_DATA_DIR to a different directory, or use DATABASE_URL for PostgreSQL.',
+    );
+  }
+}
+
+export async function openDatabase(config: { databaseUrl?: string; dataDir: string }): Promise<Db> {
+  if (config.databaseUrl) return PostgresDb.connect(config.databaseUrl);
+  return PgliteDb.open(config.dataDir);
+}

@@ -1,0 +1,36 @@
+import type { Config } from './config.ts';
+import type { Db } from './db/database.ts';
+import { AuditLog } from './platform/audit.ts';
+import { AuthService } from './platform/auth/service.ts';
+import { type Clock, systemClock } from './platform/clock.ts';
+import { FieldCipher } from './platform/crypto.ts';
+import { IdentityRepository } from './platform/identity.ts';
+import { SessionStore } from './platform/sessions.ts';
+import { CaseService } from './cases/service.ts';
+import { ReferenceService } from './reference/service.ts';
+
+/** The service graph: repositories(db) → services(repos, clock, audit) → app(services). Tests build the same graph over PGlite. */
+export interface Services {
+  db: Db;
+  clock: Clock;
+  cipher: FieldCipher;
+  audit: AuditLog;
+  sessions: SessionStore;
+  identity: IdentityRepository;
+  auth: AuthService;
+  reference: ReferenceService;
+  cases: CaseService;
+}
+
+export function createServices(db: Db, config: Config, clock: Clock = systemClock): Services {
+  const cipher = new FieldCipher(config.encryptionKeys);
+  const audit = new AuditLog(db, clock);
+  const sessions = new SessionStore(db, clock, config.idleTimeoutSeconds, config.absoluteTimeoutSeconds);
+  const identity = new IdentityRepository(db);
+  const reference = new ReferenceService(db, audit);
+  return {
+    db, clock, cipher, audit, sessions, identity, reference,
+    auth: new AuthService(db, sessions, cipher, audit, clock),
+    cases: new CaseService(db, cipher, audit, clock, reference),
+  };
+}
