@@ -61,6 +61,22 @@ export async function buildApp({ config, services, logger = false }: AppOptions)
   });
   const assets: AssetManifest = buildAssets();
 
+  // Errors: set before any route is registered, since routes keep the handler in force when they were added.
+  app.setErrorHandler(async (error, request, reply) => {
+    let httpError: HttpError;
+    if (error instanceof HttpError) httpError = error;
+    else if (String((error as { code?: string }).code).startsWith('FST_CSRF')) httpError = csrfError();
+    else if ((error as { validation?: unknown }).validation) httpError = new HttpError(400, 'Bad request', (error as Error).message);
+    else if ((error as { statusCode?: number }).statusCode && (error as { statusCode: number }).statusCode < 500) {
+      const e = error as { statusCode: number; message: string };
+      httpError = new HttpError(e.statusCode, e.statusCode === 413 ? 'Request too large' : 'Bad request', e.message);
+    } else {
+      request.log.error({ err: error }, 'unhandled error');
+      httpError = new HttpError(500, 'Sorry, there is a problem with the service', 'Try again later. Nothing you entered has been saved.');
+    }
+    return sendError(request, reply, httpError);
+  });
+
   // 1. health (no session, no CSRF: probes must be cheap)
   await app.register(healthRoutes, { services, config });
 
@@ -139,7 +155,7 @@ export async function buildApp({ config, services, logger = false }: AppOptions)
   app.addHook('preHandler', async (request, reply) => {
     if (['POST', 'PUT', 'PATCH', 'DELETE'].includes(request.method) && !request.url.startsWith('/api/')) {
       await new Promise<void>((resolve, reject) => {
-        app.csrfProtection(request, reply, (err?: Error) => (err ? reject(new HttpError(403, 'Your form has expired', 'Go back, reload the page and try again.')) : resolve()));
+        app.csrfProtection(request, reply, (err?: Error) => (err ? reject(csrfError()) : resolve()));
       });
     }
   });
@@ -163,22 +179,10 @@ export async function buildApp({ config, services, logger = false }: AppOptions)
 
   // 9. 404 and errors: GOV.UK pages for people, problem+json (RFC 9457) for the API and JSON clients
   app.setNotFoundHandler(async (request, reply) => sendError(request, reply, new HttpError(404, 'Page not found', 'If you typed the web address, check it is correct.')));
-  app.setErrorHandler(async (error, request, reply) => {
-    let httpError: HttpError;
-    if (error instanceof HttpError) httpError = error;
-    else if ((error as { validation?: unknown }).validation) httpError = new HttpError(400, 'Bad request', (error as Error).message);
-    else if ((error as { statusCode?: number }).statusCode && (error as { statusCode: number }).statusCode < 500) {
-      const e = error as { statusCode: number; message: string };
-      httpError = new HttpError(e.statusCode, e.statusCode === 413 ? 'Request too large' : 'Bad request', e.message);
-    } else {
-      request.log.error({ err: error }, 'unhandled error');
-      httpError = new HttpError(500, 'Sorry, there is a problem with the service', 'Try again later. Nothing you entered has been saved.');
-    }
-    return sendError(request, reply, httpError);
-  });
-
   return app;
 }
+
+const csrfError = () => new HttpError(403, 'Your form has expired', 'Go back, reload the page and try again. Nothing was saved.');
 
 function wantsJson(request: FastifyRequest): boolean {
   return request.url.startsWith('/api/') || (request.headers.accept ?? '').includes('application/json') && !(request.headers.accept ?? '').includes('text/html');

@@ -27,13 +27,8 @@ export class PostgresDb implements Db {
   constructor(readonly pool: pg.Pool) {}
 
   static connect(url: string, options: { schema?: string; max?: number } = {}): PostgresDb {
-    const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10 });
-    if (options.schema) {
-      const schema = options.schema;
-      pool.on('connect', (client) => {
-        void client.query(`SET search_path TO "${schema}"`);
-      });
-    }
+    // A schema (tests: one per test file) is set as a connection option, so every pooled connection has it from the start.
+    const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, options: options.schema ? `-c search_path=${options.schema}` : undefined });
     return new PostgresDb(pool);
   }
 
