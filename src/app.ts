@@ -20,6 +20,8 @@ import type { Services } from './services.ts';
 import { caseRoutes } from './cases/routes.ts';
 import { auditRoutes } from './platform/audit-routes.ts';
 import { referenceRoutes } from './reference/routes.ts';
+import { earlyAdviceRoutes } from './early-advice/routes.ts';
+import { chargingRoutes } from './charging/routes.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -44,6 +46,8 @@ export interface AppOptions {
 
 /** View folders, one per capability, then the design systems' templates. */
 const VIEW_PATHS = [
+  // Capability templates may also be named by path from src/, e.g. "early-advice/views/request.njk", to avoid clashes.
+  path.join(ROOT, 'src'),
   path.join(ROOT, 'src/platform/views'),
   path.join(ROOT, 'src/platform/auth/views'),
   path.join(ROOT, 'src/cases/views'),
@@ -170,6 +174,8 @@ export async function buildApp({ config, services, logger = false }: AppOptions)
   await app.register(caseRoutes, { services });
   await app.register(auditRoutes, { services });
   await app.register(referenceRoutes, { services });
+  await app.register(earlyAdviceRoutes, { services });
+  await app.register(chargingRoutes, { services });
   app.get('/', async (request, reply) => {
     if (!request.principal) return reply.redirect('/sign-in');
     return reply.redirect(navigationFor(request.principal, '/')[0]?.href ?? '/account');

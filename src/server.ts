@@ -4,6 +4,7 @@ import { buildApp } from './app.ts';
 import { type Config, loadConfig } from './config.ts';
 import { type Db, openDatabase } from './db/database.ts';
 import { migrate } from './db/migrate.ts';
+import { JobWorker } from './platform/jobs.ts';
 import { createServices } from './services.ts';
 
 export interface Running {
@@ -37,6 +38,9 @@ export async function startServer(options: { config?: Config; beforeListen?: (db
     const services = createServices(db, config);
     const app = await buildApp({ config, services, logger: config.env === 'production' ? true : { level: 'warn' } });
     await app.listen({ port: config.port, host: config.host });
+    // Background jobs (reminders, alerts) run in every app process; claims with SKIP LOCKED keep them from colliding.
+    const worker = new JobWorker(db, services.clock, services.jobHandlers, { log: (msg, extra) => app.log.warn(extra ?? {}, msg) });
+    worker.start();
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     let stopped = false;
@@ -45,6 +49,7 @@ export async function startServer(options: { config?: Config; beforeListen?: (db
       async stop() {
         if (stopped) return;
         stopped = true;
+        await worker.stop();
         await app.close();
         await db.close();
       },

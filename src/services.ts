@@ -8,6 +8,10 @@ import { IdentityRepository } from './platform/identity.ts';
 import { SessionStore } from './platform/sessions.ts';
 import { CaseService } from './cases/service.ts';
 import { ReferenceService } from './reference/service.ts';
+import { WorkingDayCalendar } from './platform/calendar.ts';
+import type { JobHandler } from './platform/jobs.ts';
+import { EarlyAdviceService } from './early-advice/service.ts';
+import { ChargingService } from './charging/service.ts';
 
 /** The service graph: repositories(db) → services(repos, clock, audit) → app(services). Tests build the same graph over PGlite. */
 export interface Services {
@@ -20,6 +24,12 @@ export interface Services {
   auth: AuthService;
   reference: ReferenceService;
   cases: CaseService;
+  earlyAdvice: EarlyAdviceService;
+  charging: ChargingService;
+  /** England & Wales working days (bank holidays from reference data), loaded once. */
+  calendar(): Promise<WorkingDayCalendar>;
+  /** Background job handlers by kind; capabilities add theirs here. */
+  jobHandlers: Record<string, JobHandler>;
 }
 
 export function createServices(db: Db, config: Config, clock: Clock = systemClock): Services {
@@ -28,9 +38,14 @@ export function createServices(db: Db, config: Config, clock: Clock = systemCloc
   const sessions = new SessionStore(db, clock, config.idleTimeoutSeconds, config.absoluteTimeoutSeconds);
   const identity = new IdentityRepository(db);
   const reference = new ReferenceService(db, audit);
+  const cases = new CaseService(db, cipher, audit, clock, reference);
+  const earlyAdvice = new EarlyAdviceService(db, audit, clock, cases);
+  const charging = new ChargingService(db, audit, clock, cases, earlyAdvice);
+  let calendar: Promise<WorkingDayCalendar> | undefined;
   return {
-    db, clock, cipher, audit, sessions, identity, reference,
+    db, clock, cipher, audit, sessions, identity, reference, cases, earlyAdvice, charging,
     auth: new AuthService(db, sessions, cipher, audit, clock),
-    cases: new CaseService(db, cipher, audit, clock, reference),
+    calendar: () => (calendar ??= WorkingDayCalendar.load(db)),
+    jobHandlers: {},
   };
 }

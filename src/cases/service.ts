@@ -8,7 +8,7 @@ import { type CaseAccessFacts, type CaseAction, can, decide } from '../platform/
 import type { Principal } from '../platform/principal.ts';
 import type { ReferenceService } from '../reference/service.ts';
 import { CaseRepository, type ListScope, type SuspectRow, type VictimRow, type WitnessRow } from './repository.ts';
-import { type CaseInput, type ListQuery, STAGE_LABELS, type SuspectInput, TEAM_ROLE_LABELS, type VictimInput, type WitnessInput } from './schemas.ts';
+import { type CaseInput, type ListQuery, type Stage, STAGE_LABELS, type SuspectInput, TEAM_ROLE_LABELS, type VictimInput, type WitnessInput } from './schemas.ts';
 
 export interface VictimIdentity { givenName: string; familyName: string; dateOfBirth: string | null; phone: string; email: string; address: string }
 export interface WitnessIdentity { givenName: string; familyName: string; phone: string; email: string; address: string }
@@ -443,6 +443,37 @@ export class CaseService {
       await this.repo(tx).addEvent({ id, caseId, forceId: facts.forceId, occurredAt: new Date(`${input.occurredDate}T12:00:00Z`), recordedAt: now, kind: 'note', summary: input.summary, actorUserId: principal.userId });
       await this.audit.record({ actorUserId: principal.userId, actorOrganisationId: principal.organisation.id, action: 'timeline:add', outcome: 'allowed', entityType: 'case_event', entityId: id, caseId, requestId }, tx);
     });
+  }
+
+  /**
+   * For other capabilities (Early Advice, charging, victims), inside their own transaction: move the case on, mark it
+   * referred to the CPS (which opens it to the Area's RASSO unit), and put an event on the timeline. Callers have
+   * already asked the policy for their own action.
+   */
+  async recordProgress(tx: Queryable, caseId: string, change: {
+    stage?: Stage; referred?: boolean; outcomeTypeCode?: number | null;
+    event?: { kind: string; summary: string; actorUserId: string | null; occurredAt?: Date; data?: Record<string, unknown> };
+  }): Promise<void> {
+    const now = this.clock.now();
+    const [row] = await tx.query<{ force_id: string }>(
+      `UPDATE cases SET stage = coalesce($2, stage),
+              referred_at = CASE WHEN $3::boolean AND referred_at IS NULL THEN $5::timestamptz ELSE referred_at END,
+              outcome_type_code = CASE WHEN $4::boolean THEN $6::integer ELSE outcome_type_code END,
+              updated_at = $5, version = version + 1
+        WHERE id = $1 RETURNING force_id`,
+      [caseId, change.stage ?? null, change.referred ?? false, change.outcomeTypeCode !== undefined, now, change.outcomeTypeCode ?? null],
+    );
+    if (!row) throw notFound();
+    if (change.event) {
+      await this.repo(tx).addEvent({ id: randomUUID(), caseId, forceId: row.force_id, occurredAt: change.event.occurredAt ?? now, recordedAt: now, kind: change.event.kind, summary: change.event.summary, actorUserId: change.event.actorUserId, data: change.event.data });
+    }
+  }
+
+  /** Case facts other capabilities need (reference, force, Area, stage) without reaching into the cases table. */
+  async summary(caseId: string, q: Queryable = this.db) {
+    const c = await this.repo(q).get(caseId);
+    if (!c) throw notFound();
+    return { id: c.id, reference: c.reference, forceId: c.force_id, forceName: c.force_name, cpsAreaId: c.cps_area_id, areaName: c.area_name, stage: c.stage, referredAt: c.referred_at, reportedAt: c.reported_at, outcomeTypeCode: c.outcome_type_code };
   }
 
   private async touchCase(tx: Queryable, caseId: string) {

@@ -13,9 +13,20 @@ export type CaseAction =
   | 'victim:update'
   | 'suspect:update'
   | 'witness:update'
-  | 'timeline:add';
+  | 'timeline:add'
+  // Early Advice and conferences (issue 3)
+  | 'ea:request'
+  | 'ea:advise'
+  | 'ea:approve-action-plan'
+  | 'loe:update'
+  | 'conference:record'
+  // Charging and outcomes (issue 3)
+  | 'charging:submit-file'
+  | 'charging:decide'
+  | 'outcome:record-police'
+  | 'vrr:record';
 
-export type GlobalAction = 'case:create' | 'case:list' | 'audit:read' | 'reference:update' | 'reference:read';
+export type GlobalAction = 'case:create' | 'case:list' | 'audit:read' | 'reference:update' | 'reference:read' | 'ea:triage' | 'ea:allocate';
 
 /** What the policy needs to know about a case: no identity, only ownership and relationships. */
 export interface CaseAccessFacts {
@@ -30,21 +41,22 @@ export type Decision =
   | { allowed: true; basis: string }
   | { allowed: false; status: 403 | 404; reason: string };
 
+const POLICE_CASE_WORK: readonly CaseAction[] = ['ea:request', 'loe:update', 'conference:record', 'charging:submit-file', 'outcome:record-police', 'vrr:record'];
 const ROLE_CASE_ACTIONS: Partial<Record<Role, readonly CaseAction[]>> = {
-  investigator: ['case:read', 'case:update', 'victim:read-identity', 'victim:update', 'suspect:update', 'witness:update', 'timeline:add'],
-  police_supervisor: ['case:read', 'case:update', 'case:manage-team', 'victim:read-identity', 'victim:update', 'suspect:update', 'witness:update', 'timeline:add'],
-  prosecutor: ['case:read', 'victim:read-identity', 'timeline:add'],
-  district_crown_prosecutor: ['case:read', 'case:manage-team', 'victim:read-identity', 'timeline:add'],
-  paralegal: ['case:read', 'timeline:add'],
+  investigator: ['case:read', 'case:update', 'victim:read-identity', 'victim:update', 'suspect:update', 'witness:update', 'timeline:add', ...POLICE_CASE_WORK],
+  police_supervisor: ['case:read', 'case:update', 'case:manage-team', 'victim:read-identity', 'victim:update', 'suspect:update', 'witness:update', 'timeline:add', ...POLICE_CASE_WORK],
+  prosecutor: ['case:read', 'victim:read-identity', 'timeline:add', 'ea:advise', 'loe:update', 'conference:record', 'charging:decide', 'vrr:record'],
+  district_crown_prosecutor: ['case:read', 'case:manage-team', 'victim:read-identity', 'timeline:add', 'ea:advise', 'ea:approve-action-plan', 'loe:update', 'conference:record', 'charging:decide', 'vrr:record'],
+  paralegal: ['case:read', 'timeline:add', 'loe:update'],
   vlo: ['case:read', 'victim:read-identity', 'timeline:add'],
 };
 
 const ROLE_GLOBAL_ACTIONS: Partial<Record<Role, readonly GlobalAction[]>> = {
   investigator: ['case:create', 'case:list'],
   police_supervisor: ['case:create', 'case:list'],
-  prosecutor: ['case:list'],
-  district_crown_prosecutor: ['case:list'],
-  paralegal: ['case:list'],
+  prosecutor: ['case:list', 'ea:triage'],
+  district_crown_prosecutor: ['case:list', 'ea:triage', 'ea:allocate'],
+  paralegal: ['case:list', 'ea:triage', 'ea:allocate'],
   vlo: ['case:list'],
   admin: ['audit:read', 'reference:update', 'reference:read'],
   national_lead: ['reference:read'],
