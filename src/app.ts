@@ -22,6 +22,7 @@ import { auditRoutes } from './platform/audit-routes.ts';
 import { referenceRoutes } from './reference/routes.ts';
 import { earlyAdviceRoutes } from './early-advice/routes.ts';
 import { chargingRoutes } from './charging/routes.ts';
+import { notificationRoutes, unreadCount } from './platform/notifications-routes.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -31,6 +32,7 @@ declare module 'fastify' {
     principal: Principal | null;
     /** Set when the request carried a session that had timed out, so sign-in can say why. */
     sessionTimedOut: boolean;
+    unreadNotifications: number;
   }
   interface FastifyReply {
     /** Renders a page with the layout's shared context (principal, CSRF token, CSP nonce, assets). */
@@ -134,6 +136,10 @@ export async function buildApp({ config, services, logger = false }: AppOptions)
       throwOnUndefined: false,
     },
   });
+  app.decorateRequest('unreadNotifications', 0);
+  app.addHook('preHandler', async (request) => {
+    if (request.principal && request.method === 'GET') request.unreadNotifications = await unreadCount(services, request.principal.userId);
+  });
   app.decorateReply('render', function (this: FastifyReply, template: string, data: Record<string, unknown> = {}) {
     const request = this.request;
     const session = request.session;
@@ -141,7 +147,7 @@ export async function buildApp({ config, services, logger = false }: AppOptions)
     return this.view(template, {
       assets,
       principal: request.principal,
-      navigation: request.principal ? navigationFor(request.principal, request.url) : [],
+      navigation: request.principal ? navigationFor(request.principal, request.url, request.unreadNotifications) : [],
       csrfToken: this.generateCsrf(),
       cspNonce: nonce,
       sessionInfo: session && request.principal ? { idleRemainingMs: services.sessions.idleExpiry(session).getTime() - services.clock.now().getTime() } : null,
@@ -176,6 +182,7 @@ export async function buildApp({ config, services, logger = false }: AppOptions)
   await app.register(referenceRoutes, { services });
   await app.register(earlyAdviceRoutes, { services });
   await app.register(chargingRoutes, { services });
+  await app.register(notificationRoutes, { services });
   app.get('/', async (request, reply) => {
     if (!request.principal) return reply.redirect('/sign-in');
     return reply.redirect(navigationFor(request.principal, '/')[0]?.href ?? '/account');
