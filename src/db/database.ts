@@ -63,6 +63,7 @@ export class PostgresDb implements Db {
   }
 
   async close(): Promise<void> {
+    if (this.pool.ended || this.pool.ending) return;
     await this.pool.end();
   }
 }
@@ -138,8 +139,13 @@ export class PgliteDb implements Db {
     await this.pglite.exec(sql);
   }
 
+  private released = false;
+
+  /** Idempotent: shutdown paths may close twice. */
   async close(): Promise<void> {
     if (!this.pglite.closed) await this.pglite.close();
+    if (this.released) return;
+    this.released = true;
     await this.release();
   }
 }

@@ -43,10 +43,13 @@ export async function testDb(): Promise<Db> {
     const db = PostgresDb.connect(url, { schema, max: 4 });
     await migrate(db);
     const close = db.close.bind(db);
+    let closed = false;
     db.close = async () => {
+      if (closed) return;
+      closed = true;
       await close();
       const a = PostgresDb.connect(url, { max: 1 });
-      await a.exec(`DROP SCHEMA ${schema} CASCADE`);
+      await a.exec(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
       await a.close();
     };
     return db;
