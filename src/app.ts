@@ -22,6 +22,7 @@ import { auditRoutes } from './platform/audit-routes.ts';
 import { referenceRoutes } from './reference/routes.ts';
 import { earlyAdviceRoutes } from './early-advice/routes.ts';
 import { chargingRoutes } from './charging/routes.ts';
+import { victimRoutes } from './victims/routes.ts';
 import { notificationRoutes, unreadCount } from './platform/notifications-routes.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -182,6 +183,7 @@ export async function buildApp({ config, services, logger = false }: AppOptions)
   await app.register(referenceRoutes, { services });
   await app.register(earlyAdviceRoutes, { services });
   await app.register(chargingRoutes, { services });
+  await app.register(victimRoutes, { services });
   await app.register(notificationRoutes, { services });
   app.get('/', async (request, reply) => {
     if (!request.principal) return reply.redirect('/sign-in');

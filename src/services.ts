@@ -11,7 +11,9 @@ import { ReferenceService } from './reference/service.ts';
 import { WorkingDayCalendar } from './platform/calendar.ts';
 import type { JobHandler } from './platform/jobs.ts';
 import { EarlyAdviceService } from './early-advice/service.ts';
+import { earlyAdviceJobHandlers } from './early-advice/jobs.ts';
 import { ChargingService } from './charging/service.ts';
+import { VictimService } from './victims/service.ts';
 
 /** The service graph: repositories(db) → services(repos, clock, audit) → app(services). Tests build the same graph over PGlite. */
 export interface Services {
@@ -26,6 +28,7 @@ export interface Services {
   cases: CaseService;
   earlyAdvice: EarlyAdviceService;
   charging: ChargingService;
+  victims: VictimService;
   /** England & Wales working days (bank holidays from reference data), loaded once. */
   calendar(): Promise<WorkingDayCalendar>;
   /** Background job handlers by kind; capabilities add theirs here. */
@@ -39,13 +42,18 @@ export function createServices(db: Db, config: Config, clock: Clock = systemCloc
   const identity = new IdentityRepository(db);
   const reference = new ReferenceService(db, audit);
   const cases = new CaseService(db, cipher, audit, clock, reference);
-  const earlyAdvice = new EarlyAdviceService(db, audit, clock, cases);
-  const charging = new ChargingService(db, audit, clock, cases, earlyAdvice);
   let calendar: Promise<WorkingDayCalendar> | undefined;
+  // Before charging, so decisions can call victims.recordDutyEvent inside their own transaction.
+  const victims = new VictimService(db, cipher, audit, clock, cases, reference, () => (calendar ??= WorkingDayCalendar.load(db)));
+  const earlyAdvice = new EarlyAdviceService(db, audit, clock, cases, () => (calendar ??= WorkingDayCalendar.load(db)));
+  const charging = new ChargingService(db, audit, clock, cases, earlyAdvice, reference, () => (calendar ??= WorkingDayCalendar.load(db)));
+  // Charges, NFAs, pleas and court outcomes start the victims' Code clocks, in the charging transaction.
+  charging.subscribe((tx, event) => victims.onChargingEvent(tx, event));
   return {
+    victims,
     db, clock, cipher, audit, sessions, identity, reference, cases, earlyAdvice, charging,
     auth: new AuthService(db, sessions, cipher, audit, clock),
     calendar: () => (calendar ??= WorkingDayCalendar.load(db)),
-    jobHandlers: {},
+    jobHandlers: { ...earlyAdviceJobHandlers(clock), ...charging.jobHandlers(), ...victims.jobHandlers },
   };
 }

@@ -3,21 +3,9 @@ import { checkboxes, dateParts, lines, optionalText, requiredText, version } fro
 
 /** Form and API schemas for the joint case file (one definition serves both). */
 
-export const STAGES = ['investigation', 'early_advice', 'charging_decision', 'charged', 'trial', 'convicted', 'acquitted', 'discontinued', 'nfa_police', 'nfa_cps', 'administratively_finalised'] as const;
-export type Stage = (typeof STAGES)[number];
-export const STAGE_LABELS: Record<Stage, string> = {
-  investigation: 'Investigation',
-  early_advice: 'Early Advice',
-  charging_decision: 'Awaiting charging decision',
-  charged: 'Charged',
-  trial: 'Trial',
-  convicted: 'Convicted',
-  acquitted: 'Acquitted',
-  discontinued: 'Discontinued',
-  nfa_police: 'No further action (police)',
-  nfa_cps: 'No further action (CPS)',
-  administratively_finalised: 'Administratively finalised',
-};
+// The case stages and their labels live with the state machine that moves a case between them.
+export { STAGES, type Stage, STAGE_LABELS } from './stages.ts';
+import { STAGES } from './stages.ts';
 
 export const VULNERABILITIES = ['under_18', 'mental_health', 'learning_disability', 'physical_disability', 'communication', 'substance_use', 'domestic_abuse', 'intimidated'] as const;
 export const VULNERABILITY_LABELS: Record<(typeof VULNERABILITIES)[number], string> = {

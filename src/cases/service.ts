@@ -7,8 +7,9 @@ import { ConflictError, forbidden, HttpError, notFound } from '../platform/error
 import { type CaseAccessFacts, type CaseAction, can, decide } from '../platform/policy.ts';
 import type { Principal } from '../platform/principal.ts';
 import type { ReferenceService } from '../reference/service.ts';
+import { assertTransition } from './stages.ts';
 import { CaseRepository, type ListScope, type SuspectRow, type VictimRow, type WitnessRow } from './repository.ts';
-import { type CaseInput, type ListQuery, type Stage, STAGE_LABELS, type SuspectInput, TEAM_ROLE_LABELS, type VictimInput, type WitnessInput } from './schemas.ts';
+import { type CaseInput, type ListQuery, type Stage, STAGE_LABELS, type SuspectInput, TEAM_ROLE_LABELS, type TEAM_ROLES, type VictimInput, type WitnessInput } from './schemas.ts';
 
 export interface VictimIdentity { givenName: string; familyName: string; dateOfBirth: string | null; phone: string; email: string; address: string }
 export interface WitnessIdentity { givenName: string; familyName: string; phone: string; email: string; address: string }
@@ -448,13 +449,20 @@ export class CaseService {
   /**
    * For other capabilities (Early Advice, charging, victims), inside their own transaction: move the case on, mark it
    * referred to the CPS (which opens it to the Area's RASSO unit), and put an event on the timeline. Callers have
-   * already asked the policy for their own action.
+   * already asked the policy for their own action. A stage change is checked by the state machine (stages.ts): an
+   * impossible one throws StageTransitionError (409, with a message for the user) and the caller's transaction rolls back.
    */
   async recordProgress(tx: Queryable, caseId: string, change: {
     stage?: Stage; referred?: boolean; outcomeTypeCode?: number | null;
     event?: { kind: string; summary: string; actorUserId: string | null; occurredAt?: Date; data?: Record<string, unknown> };
   }): Promise<void> {
     const now = this.clock.now();
+    if (change.stage) {
+      // One state machine decides every stage change; the row lock makes the check and the change one step.
+      const [current] = await tx.query<{ stage: Stage }>('SELECT stage FROM cases WHERE id = $1 FOR UPDATE', [caseId]);
+      if (!current) throw notFound();
+      assertTransition(current.stage, change.stage);
+    }
     const [row] = await tx.query<{ force_id: string }>(
       `UPDATE cases SET stage = coalesce($2, stage),
               referred_at = CASE WHEN $3::boolean AND referred_at IS NULL THEN $5::timestamptz ELSE referred_at END,
@@ -474,6 +482,46 @@ export class CaseService {
     const c = await this.repo(q).get(caseId);
     if (!c) throw notFound();
     return { id: c.id, reference: c.reference, forceId: c.force_id, forceName: c.force_name, cpsAreaId: c.cps_area_id, areaName: c.area_name, stage: c.stage, referredAt: c.referred_at, reportedAt: c.reported_at, outcomeTypeCode: c.outcome_type_code };
+  }
+
+  /** The case team with names and organisations, for other capabilities choosing owners and participants (no identity of victims). */
+  async teamDirectory(caseId: string, q: Queryable = this.db) {
+    return q.query<{ user_id: string; display_name: string; organisation_name: string; organisation_kind: string; team_role: string }>(
+      `SELECT t.user_id, u.display_name, o.name AS organisation_name, o.kind AS organisation_kind, t.team_role
+         FROM case_team t JOIN users u ON u.id = t.user_id JOIN organisations o ON o.id = u.organisation_id
+        WHERE t.case_id = $1 AND u.active ORDER BY o.kind, u.display_name`,
+      [caseId],
+    );
+  }
+
+  /**
+   * For other capabilities, inside their own transaction (e.g. Early Advice allocation puts the prosecutor on the
+   * team): adds a member once, with a timeline event and an audit row. Callers have already asked the policy for
+   * their own action and checked who may join. Returns false when the person was already on the team.
+   */
+  async addTeamMemberTx(tx: Queryable, caseId: string, input: { userId: string; teamRole: (typeof TEAM_ROLES)[number]; addedBy: Principal; requestId?: string }): Promise<boolean> {
+    const now = this.clock.now();
+    const added = await tx.query<{ force_id: string }>(
+      `INSERT INTO case_team (case_id, user_id, force_id, team_role, added_at, added_by)
+       SELECT c.id, $2, c.force_id, $3, $4, $5 FROM cases c WHERE c.id = $1
+       ON CONFLICT (case_id, user_id) DO NOTHING RETURNING force_id`,
+      [caseId, input.userId, input.teamRole, now, input.addedBy.userId],
+    );
+    if (added.length === 0) return false;
+    const [member] = await tx.query<{ display_name: string }>('SELECT display_name FROM users WHERE id = $1', [input.userId]);
+    await this.repo(tx).addEvent({ id: randomUUID(), caseId, forceId: added[0]!.force_id, occurredAt: now, recordedAt: now, kind: 'team_changed', summary: `${member?.display_name ?? 'A user'} joined the case team as ${TEAM_ROLE_LABELS[input.teamRole]}`, actorUserId: input.addedBy.userId });
+    await this.audit.record({ actorUserId: input.addedBy.userId, actorOrganisationId: input.addedBy.organisation.id, action: 'case-team:add', outcome: 'allowed', entityType: 'user', entityId: input.userId, caseId, requestId: input.requestId, detail: { teamRole: input.teamRole } }, tx);
+    return true;
+  }
+
+  /** The case team's user ids and which side each is on, for other capabilities' reminders (no identity, no audit). */
+  async teamMembers(caseId: string, q: Queryable = this.db): Promise<{ userId: string; side: 'police' | 'cps' | 'other'; teamRole: string }[]> {
+    const rows = await q.query<{ user_id: string; kind: string; team_role: string }>(
+      `SELECT t.user_id, o.kind, t.team_role FROM case_team t JOIN users u ON u.id = t.user_id JOIN organisations o ON o.id = u.organisation_id
+        WHERE t.case_id = $1 AND u.active ORDER BY t.added_at`,
+      [caseId],
+    );
+    return rows.map((r) => ({ userId: r.user_id, side: r.kind === 'force' ? 'police' : r.kind === 'rasso_unit' ? 'cps' : 'other', teamRole: r.team_role }));
   }
 
   private async touchCase(tx: Queryable, caseId: string) {
