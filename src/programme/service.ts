@@ -1,0 +1,358 @@
+import { randomUUID } from 'node:crypto';
+import type { Db, Queryable } from '../db/database.ts';
+import type { AuditLog } from '../platform/audit.ts';
+import type { Clock } from '../platform/clock.ts';
+import { ConflictError, forbidden, notFound } from '../platform/errors.ts';
+import { can, type GlobalAction } from '../platform/policy.ts';
+import type { Principal } from '../platform/principal.ts';
+import type { FieldError } from '../platform/validation.ts';
+import type { CaseService } from '../cases/service.ts';
+import { FINAL_STAGES, POST_CHARGE_STAGES, STAGE_LABELS, type Stage } from '../cases/stages.ts';
+import type { ReferenceService } from '../reference/service.ts';
+import type { Redactor } from './redaction.ts';
+import { ProgrammeRepository } from './repository.ts';
+import {
+  type CaseStudyInput, type CommitmentQuery, type CommitmentUpdate, type CompletionInput, PAGE_SIZE, STATUS_LABELS,
+} from './schemas.ts';
+import { summarisePlan } from './summary.ts';
+
+/** A form error found by the service (e.g. an unknown course); shown in the GOV.UK error summary, nothing written. */
+export class FormError extends Error {
+  constructor(readonly errors: FieldError[]) {
+    super(errors.map((e) => e.text).join('; '));
+  }
+  get byField(): Record<string, string> {
+    return Object.fromEntries(this.errors.map((e) => [e.field, e.text]));
+  }
+}
+const fieldError = (field: string, text: string) => new FormError([{ field, text, href: `#${field}` }]);
+
+/** Finalised at court: the stages after charge where proceedings are over (see cases/stages.ts). */
+export const COURT_FINAL_STAGES: readonly Stage[] = FINAL_STAGES.filter((s) => POST_CHARGE_STAGES.includes(s));
+
+const londonDate = (d: Date) => new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London', year: 'numeric', month: '2-digit', day: '2-digit' }).format(d);
+
+/**
+ * The programme: action plans and commitments, their annex, workforce, training, pilots and case studies. Plan data
+ * is national and not case data; the exceptions (pilot cases, case studies linked to a case) go through the case
+ * file's service and are audited.
+ */
+export class ProgrammeService {
+  constructor(
+    private readonly db: Db,
+    private readonly audit: AuditLog,
+    private readonly clock: Clock,
+    private readonly cases: CaseService,
+    private readonly reference: ReferenceService,
+    private readonly redactor: Redactor,
+  ) {}
+
+  private repo(q: Queryable = this.db) {
+    return new ProgrammeRepository(q);
+  }
+
+  /** Asks the policy; a refusal is audited and shown as 403. */
+  async authorize(principal: Principal, action: GlobalAction, requestId?: string) {
+    if (can(principal, action)) return;
+    await this.audit.record({ actorUserId: principal.userId, actorOrganisationId: principal.organisation.id, action, outcome: 'denied', requestId });
+    throw forbidden();
+  }
+
+  private record(principal: Principal, action: string, entityType: string, entityId: string, tx: Queryable, requestId?: string, detail: Record<string, unknown> = {}, caseId?: string) {
+    return this.audit.record({ actorUserId: principal.userId, actorOrganisationId: principal.organisation.id, action, outcome: 'allowed', entityType, entityId, caseId, requestId, detail }, tx);
+  }
+
+  today(): string {
+    return londonDate(this.clock.now());
+  }
+
+  canManage(principal: Principal) {
+    return can(principal, 'programme:manage');
+  }
+
+  canRecordTraining(principal: Principal) {
+    return can(principal, 'programme:record-training');
+  }
+
+  // ---- Plans and commitments --------------------------------------------------------------------------------------
+
+  async plans(principal: Principal, requestId?: string) {
+    await this.authorize(principal, 'programme:read', requestId);
+    return this.repo().plans();
+  }
+
+  async plan(principal: Principal, planId: string, requestId?: string) {
+    await this.authorize(principal, 'programme:read', requestId);
+    const repo = this.repo();
+    const plan = await repo.plan(planId);
+    if (!plan) throw notFound();
+    const [themes, facts, plans] = await Promise.all([repo.themes(planId), repo.historyFacts(planId), repo.plans()]);
+    const summary = summarisePlan({ ...facts, asOf: plan.reported_on ?? this.today() });
+    // Current position (now), from each commitment's latest status.
+    const current = Object.fromEntries(Object.keys(STATUS_LABELS).map((s) => [s, 0])) as Record<string, number>;
+    for (const c of await repo.allCommitments(planId)) current[c.status] = (current[c.status] ?? 0) + 1;
+    const titles = new Map((await repo.allCommitments(planId)).map((c) => [c.id, c]));
+    return {
+      plan, themes, summary, current,
+      transferred: summary.final.transferredTo.map((t) => ({ ...t, reference: titles.get(t.commitmentId)?.reference, title: titles.get(t.commitmentId)?.title })),
+      predecessor: plans.find((p) => p.id === plan.predecessor_id) ?? null,
+      successor: plans.find((p) => p.predecessor_id === plan.id) ?? null,
+    };
+  }
+
+  async commitments(principal: Principal, planId: string, query: CommitmentQuery, requestId?: string) {
+    await this.authorize(principal, 'programme:read', requestId);
+    const repo = this.repo();
+    const plan = await repo.plan(planId);
+    if (!plan) throw notFound();
+    const [list, themes] = await Promise.all([repo.commitments(planId, query), repo.themes(planId)]);
+    return { plan, themes, ...list, pages: Math.max(1, Math.ceil(list.total / PAGE_SIZE)) };
+  }
+
+  async commitment(principal: Principal, id: string, requestId?: string) {
+    await this.authorize(principal, 'programme:read', requestId);
+    const repo = this.repo();
+    const commitment = await repo.commitment(id);
+    if (!commitment) throw notFound();
+    const [plan, history, updates] = await Promise.all([repo.plan(commitment.plan_id), repo.history(id), repo.updates(id)]);
+    return { commitment, plan: plan!, history, updates };
+  }
+
+  /**
+   * Records an update: a new status (with where it went, if transferred) goes into the status history, effective
+   * today; the update text and outcome are kept as a dated update. Refused with both versions if the commitment
+   * changed since the form was opened.
+   */
+  async updateCommitment(principal: Principal, id: string, input: CommitmentUpdate, requestId?: string): Promise<{ statusChanged: boolean }> {
+    await this.authorize(principal, 'programme:manage', requestId);
+    const now = this.clock.now();
+    return this.db.transaction(async (tx) => {
+      const repo = this.repo(tx);
+      const current = await repo.commitment(id, true);
+      if (!current) throw notFound();
+      if (current.version !== input.version) {
+        throw new ConflictError([
+          { label: 'Status', current: STATUS_LABELS[current.status], submitted: STATUS_LABELS[input.status] },
+          { label: 'Latest update', current: current.latest_update, submitted: input.update },
+          { label: 'Outcome', current: current.outcome, submitted: input.outcome },
+        ].filter((d) => d.current !== d.submitted), `/programme/commitments/${id}/update`);
+      }
+      const transferredTo = input.status === 'transferred' ? input.transferredTo : null;
+      const statusChanged = current.status !== input.status || (input.status === 'transferred' && current.transferred_to !== transferredTo);
+      if (statusChanged) {
+        await tx.query(
+          `INSERT INTO programme_status_events (id, commitment_id, seq, status, effective_on, transferred_to, note, recorded_by, recorded_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+          [randomUUID(), id, await repo.nextSeq(id), input.status, londonDate(now), transferredTo, input.update.slice(0, 500), principal.userId, now],
+        );
+      }
+      await tx.query('INSERT INTO programme_updates (id, commitment_id, body, outcome, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6)',
+        [randomUUID(), id, input.update, input.outcome, principal.userId, now]);
+      await tx.query(
+        `UPDATE programme_commitments SET status = $2, transferred_to = $3, latest_update = $4, outcome = CASE WHEN $5 = '' THEN outcome ELSE $5 END,
+                updated_at = $6, version = version + 1 WHERE id = $1`,
+        [id, input.status, transferredTo, input.update, input.outcome, now]);
+      await this.record(principal, 'programme:commitment-update', 'programme_commitment', id, tx, requestId, { from: current.status, to: input.status, transferredTo });
+      return { statusChanged };
+    });
+  }
+
+  /** Every commitment of a plan with its status, latest update and outcome, like the report's annex. */
+  async annex(principal: Principal, planId: string, requestId?: string) {
+    await this.authorize(principal, 'programme:read', requestId);
+    const repo = this.repo();
+    const plan = await repo.plan(planId);
+    if (!plan) throw notFound();
+    const rows = await repo.allCommitments(planId);
+    await this.audit.record({ actorUserId: principal.userId, actorOrganisationId: principal.organisation.id, action: 'programme:annex-export', outcome: 'allowed', entityType: 'programme_plan', entityId: planId, requestId });
+    return { plan, rows };
+  }
+
+  // ---- Workforce ----------------------------------------------------------------------------------------------------
+
+  async workforce(principal: Principal, requestId?: string) {
+    await this.authorize(principal, 'programme:read', requestId);
+    const rows = await this.db.query<{ measure: string; org_id: string; org_name: string; as_of: string; value: number; is_placeholder: boolean }>(
+      `SELECT w.measure, coalesce(w.cps_area_id, w.force_id) AS org_id, coalesce(a.name, f.name) AS org_name, w.as_of, w.value::float8 AS value, w.is_placeholder
+         FROM programme_workforce w LEFT JOIN cps_areas a ON a.id = w.cps_area_id LEFT JOIN forces f ON f.id = w.force_id
+        ORDER BY w.measure, org_name, w.as_of`);
+    const measure = (m: string) => {
+      const own = rows.filter((r) => r.measure === m);
+      const dates = [...new Set(own.map((r) => r.as_of))].sort();
+      const totals = dates.map((d) => ({ asOf: d, value: round1(own.filter((r) => r.as_of === d).reduce((s, r) => s + r.value, 0)) }));
+      const baseline = totals[0] ?? null;
+      const latest = totals.at(-1) ?? null;
+      const orgs = [...new Map(own.map((r) => [r.org_id, r.org_name])).entries()].map(([id, name]) => {
+        const mine = own.filter((r) => r.org_id === id);
+        const first = mine[0]!;
+        const last = mine.at(-1)!;
+        return { id, name, baseline: first.value, baselineAsOf: first.as_of, latest: last.value, latestAsOf: last.as_of, change: change(first.value, last.value) };
+      });
+      return { dates, totals, baseline, latest, change: baseline && latest ? change(baseline.value, latest.value) : null, orgs, placeholder: own.some((r) => r.is_placeholder) };
+    };
+    return { cps: measure('cps_rasso_fte'), police: measure('police_specialist_investigators') };
+  }
+
+  // ---- Training -----------------------------------------------------------------------------------------------------
+
+  async courses() {
+    return this.db.query<{ id: string; code: string; name: string; organisation: string; target: number | null; target_date: string | null; refreshed_on: string | null; note: string }>(
+      'SELECT * FROM programme_courses ORDER BY code');
+  }
+
+  async training(principal: Principal, courseId: string | undefined, requestId?: string) {
+    await this.authorize(principal, 'programme:read', requestId);
+    const courses = await this.courses();
+    const course = courses.find((c) => c.id === courseId) ?? courses.find((c) => c.id === 'risdp') ?? courses[0];
+    if (!course) throw notFound();
+    const totals = await this.db.query<{ id: string; completed: number }>(
+      'SELECT course_id AS id, sum(completed)::int AS completed FROM programme_training_completions GROUP BY course_id');
+    const byPeriod = await this.db.query<{ period_end: string; completed: number }>(
+      'SELECT period_end, sum(completed)::int AS completed FROM programme_training_completions WHERE course_id = $1 GROUP BY period_end ORDER BY period_end', [course.id]);
+    const byForce = await this.db.query<{ force_id: string; force_name: string; completed: number; latest: string }>(
+      `SELECT f.id AS force_id, f.name AS force_name, sum(t.completed)::int AS completed, max(t.period_end) AS latest
+         FROM programme_training_completions t JOIN forces f ON f.id = t.force_id WHERE t.course_id = $1 GROUP BY f.id, f.name ORDER BY f.name`, [course.id]);
+    let running = 0;
+    const cumulative = byPeriod.map((p) => ({ periodEnd: p.period_end, completed: p.completed, cumulative: (running += p.completed) }));
+    const events = await this.db.query<{ id: string; kind: string; title: string; held_on: string; is_placeholder: boolean; police: number; cps: number; isva: number; other: number; total: number }>(
+      `SELECT e.*, ${['police', 'cps', 'isva', 'other'].map((o) => `coalesce(sum(a.attendees) FILTER (WHERE a.organisation = '${o}'), 0)::int AS ${o}`).join(', ')},
+              coalesce(sum(a.attendees), 0)::int AS total
+         FROM programme_learning_events e LEFT JOIN programme_learning_attendance a ON a.event_id = e.id GROUP BY e.id ORDER BY e.held_on DESC`);
+    const total = running;
+    return {
+      courses: courses.map((c) => ({ ...c, completed: totals.find((t) => t.id === c.id)?.completed ?? 0 })),
+      course, cumulative, byForce, total, events,
+      againstTarget: course.target ? { target: course.target, percent: Math.round((total / course.target) * 100), met: total >= course.target } : null,
+    };
+  }
+
+  async recordCompletion(principal: Principal, input: CompletionInput, requestId?: string): Promise<string> {
+    await this.authorize(principal, 'programme:record-training', requestId);
+    const courses = await this.courses();
+    if (!courses.some((c) => c.id === input.courseId)) throw fieldError('courseId', 'Select the course');
+    if (!(await this.reference.force(input.forceId))) throw fieldError('forceId', 'Select the police force');
+    const id = randomUUID();
+    await this.db.transaction(async (tx) => {
+      await tx.query(
+        'INSERT INTO programme_training_completions (id, course_id, force_id, period_end, completed, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+        [id, input.courseId, input.forceId, input.periodEnd, input.completed, principal.userId, this.clock.now()]);
+      await this.record(principal, 'programme:training-completions', 'programme_training_completion', id, tx, requestId, { courseId: input.courseId, forceId: input.forceId, completed: input.completed });
+    });
+    return input.courseId;
+  }
+
+  // ---- Pilots -------------------------------------------------------------------------------------------------------
+
+  async pilots(principal: Principal, requestId?: string) {
+    await this.authorize(principal, 'programme:read', requestId);
+    const pilots = await this.db.query<{ id: string; name: string; item_label: string; started_on: string }>('SELECT * FROM programme_pilots ORDER BY started_on, name');
+    return Promise.all(pilots.map(async (p) => ({ ...p, ...(await this.readiness(p.id)) })));
+  }
+
+  /**
+   * Evaluation readiness, derived from the enrolled cases' current stages (never stored): ready when there is at least
+   * one enrolled case and every one of them is finalised at court.
+   */
+  async readiness(pilotId: string, q: Queryable = this.db) {
+    const enrolled = await q.query<{ case_id: string; enrolled_at: Date }>('SELECT case_id, enrolled_at FROM programme_pilot_cases WHERE pilot_id = $1 ORDER BY enrolled_at', [pilotId]);
+    const cases = await Promise.all(enrolled.map(async (e) => {
+      const c = await this.cases.summary(e.case_id, q);
+      const stage = c.stage as Stage;
+      return { id: c.id, reference: c.reference, forceName: c.forceName, stage, stageLabel: STAGE_LABELS[stage] ?? stage, finalised: COURT_FINAL_STAGES.includes(stage), enrolledAt: e.enrolled_at };
+    }));
+    const [items] = await q.query<{ n: number }>('SELECT count(*)::int AS n FROM programme_pilot_items WHERE pilot_id = $1', [pilotId]);
+    const finalised = cases.filter((c) => c.finalised).length;
+    return { cases, items: items!.n, enrolled: cases.length, finalised, ready: cases.length > 0 && finalised === cases.length };
+  }
+
+  async pilot(principal: Principal, pilotId: string, requestId?: string) {
+    await this.authorize(principal, 'programme:read', requestId);
+    const [pilot] = await this.db.query<{ id: string; name: string; description: string; item_label: string; started_on: string; commitment_id: string | null }>(
+      'SELECT * FROM programme_pilots WHERE id = $1', [pilotId]);
+    if (!pilot) throw notFound();
+    const state = await this.readiness(pilotId);
+    const itemsByMonth = await this.db.query<{ month: string; n: number }>(
+      `SELECT to_char(received_on, 'YYYY-MM') AS month, count(*)::int AS n FROM programme_pilot_items WHERE pilot_id = $1 GROUP BY 1 ORDER BY 1`, [pilotId]);
+    const commitment = pilot.commitment_id ? await this.repo().commitment(pilot.commitment_id) : undefined;
+    // The dashboard shows case references and stages: an audited view of case data (ids only in the detail).
+    await this.audit.record({ actorUserId: principal.userId, actorOrganisationId: principal.organisation.id, action: 'programme:pilot-view', outcome: 'allowed', entityType: 'programme_pilot', entityId: pilotId, requestId, detail: { caseIds: state.cases.map((c) => c.id) } });
+    return { pilot, ...state, itemsByMonth, commitment: commitment ?? null };
+  }
+
+  async enrolCase(principal: Principal, pilotId: string, reference: string, requestId?: string) {
+    await this.authorize(principal, 'programme:manage', requestId);
+    const [pilot] = await this.db.query<{ id: string }>('SELECT id FROM programme_pilots WHERE id = $1', [pilotId]);
+    if (!pilot) throw notFound();
+    const caseId = await this.cases.idByReference(reference);
+    if (!caseId) throw fieldError('reference', 'No case has that reference. Check it and try again');
+    await this.db.transaction(async (tx) => {
+      const added = await tx.query('INSERT INTO programme_pilot_cases (pilot_id, case_id, enrolled_at, enrolled_by) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING case_id',
+        [pilotId, caseId, this.clock.now(), principal.userId]);
+      if (added.length === 0) throw fieldError('reference', 'That case is already enrolled in this pilot');
+      await this.record(principal, 'programme:pilot-enrol', 'programme_pilot', pilotId, tx, requestId, {}, caseId);
+    });
+    return caseId;
+  }
+
+  // ---- Case studies -------------------------------------------------------------------------------------------------
+
+  async themes() {
+    return this.repo().allThemes();
+  }
+
+  async caseStudies(principal: Principal, query: { theme: string; page: number }, requestId?: string) {
+    await this.authorize(principal, 'programme:read', requestId);
+    const params: unknown[] = [];
+    const where = query.theme !== 'all' ? `WHERE s.theme_id = $${params.push(query.theme)}` : '';
+    const [{ total }] = (await this.db.query<{ total: number }>(`SELECT count(*)::int AS total FROM programme_case_studies s ${where}`, params)) as [{ total: number }];
+    const rows = await this.db.query<{ id: string; title: string; theme_name: string; plan_short_name: string; recorded_at: Date; redactions: number }>(
+      `SELECT s.id, s.title, t.name AS theme_name, p.short_name AS plan_short_name, s.recorded_at, s.redactions
+         FROM programme_case_studies s JOIN programme_themes t ON t.id = s.theme_id JOIN programme_plans p ON p.id = t.plan_id
+         ${where} ORDER BY s.recorded_at DESC LIMIT ${PAGE_SIZE} OFFSET ${(query.page - 1) * PAGE_SIZE}`, params);
+    return { rows, total, pages: Math.max(1, Math.ceil(total / PAGE_SIZE)), themes: await this.themes() };
+  }
+
+  async caseStudy(principal: Principal, id: string, requestId?: string) {
+    await this.authorize(principal, 'programme:read', requestId);
+    const [row] = await this.db.query<{ id: string; title: string; body: string; learning: string; redactions: number; theme_name: string; plan_short_name: string; recorded_at: Date; recorded_by_name: string | null }>(
+      `SELECT s.*, t.name AS theme_name, p.short_name AS plan_short_name, u.display_name AS recorded_by_name
+         FROM programme_case_studies s JOIN programme_themes t ON t.id = s.theme_id JOIN programme_plans p ON p.id = t.plan_id
+         LEFT JOIN users u ON u.id = s.recorded_by WHERE s.id = $1::uuid`, [id]).catch(() => []);
+    if (!row) throw notFound();
+    return row;
+  }
+
+  /**
+   * Stores a case study only after redaction: identifiers from the linked case (if any) and common identifying
+   * patterns are replaced before anything is written. The linked case's id is kept for provenance, never shown.
+   */
+  async addCaseStudy(principal: Principal, input: CaseStudyInput, requestId?: string): Promise<string> {
+    await this.authorize(principal, 'programme:manage', requestId);
+    if (!(await this.repo().theme(input.themeId))) throw fieldError('themeId', 'Select the theme');
+    let caseId: string | null = null;
+    let known: string[] = [];
+    if (input.caseReference) {
+      caseId = await this.cases.idByReference(input.caseReference);
+      if (!caseId) throw fieldError('caseReference', 'No case has that reference. Check it, or leave it blank');
+      known = await this.cases.identifiersForRedaction(caseId);
+    }
+    const title = this.redactor.redact(input.title, known);
+    const body = this.redactor.redact(input.body, known);
+    const learning = this.redactor.redact(input.learning, known);
+    const redactions = title.redactions + body.redactions + learning.redactions;
+    const id = randomUUID();
+    await this.db.transaction(async (tx) => {
+      await tx.query(
+        `INSERT INTO programme_case_studies (id, theme_id, title, body, learning, redactions, linked_case_id, recorded_by, recorded_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        [id, input.themeId, title.text, body.text, learning.text, redactions, caseId, principal.userId, this.clock.now()]);
+      await this.record(principal, 'programme:case-study-create', 'programme_case_study', id, tx, requestId, { redactions }, caseId ?? undefined);
+    });
+    return id;
+  }
+}
+
+const round1 = (n: number) => Math.round(n * 10) / 10;
+function change(from: number, to: number) {
+  return { absolute: round1(to - from), percent: from > 0 ? Math.round(((to - from) / from) * 100) : null };
+}
