@@ -64,6 +64,8 @@ describe('admin: registering and revoking API clients', () => {
     await browser.get('/sign-in');
     const attempt = await browser.post('/sign-in', { username: `api-client-${clientId}`, password: '!api-client' });
     expect(attempt.headers.location).not.toBe('/sign-in/code');
+    // Nor is it ever offered as a person (team and allocation pickers, reminders list active users only).
+    expect(await count(db, "users WHERE active AND username LIKE 'api-client-%'")).toBe(0);
 
     await admin.get('/admin/api-clients');
     const revoked = await admin.post(`/admin/api-clients/${clientId}/revoke`);

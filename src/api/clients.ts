@@ -1,11 +1,11 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import type { Db } from '../db/database.ts';
+import type { Db, Queryable } from '../db/database.ts';
 import type { AuditLog } from '../platform/audit.ts';
 import { dummyHash, hashPassword, verifyPassword } from '../platform/auth/passwords.ts';
 import type { Clock } from '../platform/clock.ts';
 import { HttpError } from '../platform/errors.ts';
 import { IdentityRepository } from '../platform/identity.ts';
-import type { Principal, Role } from '../platform/principal.ts';
+import type { OrganisationKind, Principal, Role } from '../platform/principal.ts';
 
 /** What a token may be used for. A scope narrows what the client's organisation and role already allow; it never widens it. */
 export const SCOPES = ['cases:read', 'cases:write', 'early-advice:write', 'charging:write', 'webhooks:manage'] as const;
@@ -98,6 +98,9 @@ export class ApiClientService {
         // Not an argon2 hash, so no password can ever match: the service account cannot sign in to the pages.
         organisationId: org.id, passwordHash: '!api-client', roles: [role], totpSecretEnc: null, totpEnrolledAt: null,
       });
+      // Stored inactive so it is never taken for a person: no sign-in, no place in team or allocation pickers, no
+      // reminders. The API builds its principal from the client row instead (servicePrincipal), so revoking the client is what stops it.
+      await tx.query('UPDATE users SET active = false WHERE id = $1', [userId]);
       await tx.query(
         `INSERT INTO api_clients (id, name, organisation_id, service_user_id, secret_hash, scopes, created_by, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`,
         [clientId, input.name, org.id, userId, secretHash, input.scopes, admin.userId, now],
@@ -107,7 +110,7 @@ export class ApiClientService {
     return { clientId, clientSecret };
   }
 
-  /** Revokes a client: its service account is deactivated and its tokens deleted, in one transaction. */
+  /** Revokes a client: its tokens are deleted and its webhooks stopped, in one transaction; servicePrincipal then finds nothing. */
   async revoke(admin: Principal, clientId: string, requestId?: string): Promise<boolean> {
     return this.db.transaction(async (tx) => {
       const rows = await tx.query<{ service_user_id: string }>(
@@ -115,7 +118,6 @@ export class ApiClientService {
         [clientId, this.clock.now(), admin.userId],
       );
       if (!rows[0]) return false;
-      await tx.query('UPDATE users SET active = false WHERE id = $1', [rows[0].service_user_id]);
       await tx.query('DELETE FROM api_tokens WHERE client_id = $1', [clientId]);
       await tx.query('UPDATE api_webhook_subscriptions SET active = false WHERE client_id = $1', [clientId]);
       await this.audit.record({ actorUserId: admin.userId, actorOrganisationId: admin.organisation.id, action: 'api-client:revoke', outcome: 'allowed', entityType: 'api_client', entityId: clientId, requestId }, tx);
@@ -163,7 +165,7 @@ export class ApiClientService {
       [sha256(bearer), this.clock.now()],
     );
     if (!row) return null;
-    const principal = await new IdentityRepository(this.db).principal(row.service_user_id);
+    const principal = await servicePrincipal(this.db, row.client_id);
     if (!principal) return null;
     return { clientId: row.client_id, clientName: row.name, principal, scopes: row.scopes, rateLimitPerMinute: row.rate_limit_per_minute };
   }
@@ -183,4 +185,23 @@ export class ApiClientService {
     if ((row?.count ?? 0) > caller.rateLimitPerMinute) return { ok: false, retryAfter: Math.max(1, Math.ceil((windowStart.getTime() + 60_000 - now.getTime()) / 1000)) };
     return { ok: true };
   }
+}
+
+/**
+ * The principal an active client acts as: its service account, organisation and role, exactly the shape a signed-in
+ * person has, so `decide`/`can` in src/platform/policy.ts treat it the same way. Null once the client is revoked.
+ */
+export async function servicePrincipal(q: Queryable, clientId: string): Promise<Principal | null> {
+  const [r] = await q.query<{ user_id: string; username: string; display_name: string; org_id: string; org_kind: OrganisationKind; org_name: string; force_id: string | null; cps_area_id: string | null; roles: Role[] | null }>(
+    `SELECT u.id AS user_id, u.username, u.display_name, o.id AS org_id, o.kind AS org_kind, o.name AS org_name, o.force_id, o.cps_area_id,
+            (SELECT array_agg(r.role ORDER BY r.role) FROM user_roles r WHERE r.user_id = u.id) AS roles
+       FROM api_clients c JOIN users u ON u.id = c.service_user_id JOIN organisations o ON o.id = c.organisation_id
+      WHERE c.id = $1 AND c.active AND o.active`,
+    [clientId],
+  );
+  if (!r) return null;
+  return {
+    userId: r.user_id, username: r.username, displayName: r.display_name, roles: r.roles ?? [],
+    organisation: { id: r.org_id, kind: r.org_kind, name: r.org_name, forceId: r.force_id, cpsAreaId: r.cps_area_id },
+  };
 }

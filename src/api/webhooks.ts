@@ -5,9 +5,8 @@ import type { AuditLog } from '../platform/audit.ts';
 import type { Clock } from '../platform/clock.ts';
 import type { FieldCipher } from '../platform/crypto.ts';
 import { HttpError, notFound } from '../platform/errors.ts';
-import { IdentityRepository } from '../platform/identity.ts';
 import { decide } from '../platform/policy.ts';
-import type { ApiCaller } from './clients.ts';
+import { type ApiCaller, servicePrincipal } from './clients.ts';
 
 /** The events a client can subscribe to (written to the outbox by triggers in migration 0060). */
 export const EVENT_TYPES = ['case.created', 'early-advice.requested', 'charging.file-submitted', 'charging.decision-recorded'] as const;
@@ -93,12 +92,12 @@ export class WebhookService {
         'SELECT id, type, case_id FROM api_events WHERE fanned_out_at IS NULL ORDER BY occurred_at, id LIMIT $1 FOR UPDATE SKIP LOCKED', [limit]);
       let created = 0;
       for (const e of events) {
-        const subs = await tx.query<{ id: string; service_user_id: string }>(
-          `SELECT s.id, c.service_user_id FROM api_webhook_subscriptions s JOIN api_clients c ON c.id = s.client_id
+        const subs = await tx.query<{ id: string; client_id: string }>(
+          `SELECT s.id, s.client_id FROM api_webhook_subscriptions s JOIN api_clients c ON c.id = s.client_id
             WHERE s.active AND c.active AND $1 = ANY (s.event_types)`, [e.type]);
         const facts = await new CaseRepository(tx).accessFacts(e.case_id);
         for (const s of subs) {
-          const principal = await new IdentityRepository(tx).principal(s.service_user_id);
+          const principal = await servicePrincipal(tx, s.client_id);
           if (!principal || !facts || !decide(principal, 'case:read', facts).allowed) continue;
           const rows = await tx.query(
             `INSERT INTO api_webhook_deliveries (id, event_id, subscription_id, next_attempt_at) VALUES ($1,$2,$3,$4)
