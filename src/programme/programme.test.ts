@@ -240,11 +240,14 @@ describe('the programme: the JNAP, the annex, training, workforce, pilots and ca
     for (const secret of ['Amelia', 'Quintrell', '07700', 'Hallworth', 'SO14', reference]) {
       expect(stored!.title + stored!.body).not.toContain(secret);
     }
-    expect(stored!.body).toContain('[redacted]');
+    // The scrutiny redactor puts role labels where the people were.
+    expect(stored!.body).toContain('[VICTIM]');
+    expect(stored!.body).toContain('[SUSPECT 1]');
+    expect(stored!.body).toContain('[CASE REFERENCE]');
     expect(stored!.redactions).toBeGreaterThanOrEqual(5);
     const page = await lead.get(res.headers.location as string);
     expect(page.body).toContain('Case study saved.');
-    expect((await lead.get('/programme/case-studies?theme=jrig-leadership')).body).toContain('Early Advice changed the outcome for [redacted]');
+    expect((await lead.get('/programme/case-studies?theme=jrig-leadership')).body).toContain('Early Advice changed the outcome for [VICTIM]');
     expect((await lead.get('/programme/case-studies?theme=jrig-innovation')).body).toContain('data-qa="no-case-studies"');
   });
 

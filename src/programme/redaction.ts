@@ -1,11 +1,15 @@
+import type { CasePeopleForRedaction } from '../cases/service.ts';
+
 /**
  * What the programme needs from a redactor: free text in, text with identifying details replaced out. Case studies
- * are stored only after redaction. The scrutiny capability's redactor was not yet available when this was written,
- * so a small rule-based one lives here behind this interface; swap it in services.ts when scrutiny's lands.
+ * are stored only after redaction. `known` is what the linked case file knows about its people (null when the case
+ * study is not linked to a case: then only patterns apply).
+ *
+ * Tandem uses the scrutiny capability's redactor (scrutiny-redactor.ts). The small rule-based one below was written
+ * first, while scrutiny's was being built, and is kept as a dependency-free fallback behind the same interface.
  */
 export interface Redactor {
-  /** `known` are identifying strings from the linked case (names, contact details, references). */
-  redact(text: string, known: readonly string[]): { text: string; redactions: number };
+  redact(text: string, known: CasePeopleForRedaction | null): { text: string; redactions: number };
 }
 
 export const REDACTED = '[redacted]';
@@ -22,19 +26,39 @@ const PATTERNS: RegExp[] = [
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
+/** Every identifying string of the case, flat (names, full names, aliases, contact details, the case reference). */
+export function flatten(known: CasePeopleForRedaction | null): string[] {
+  if (!known) return [];
+  const people = [...known.victims, ...known.suspects, ...known.witnesses];
+  return [
+    known.reference,
+    ...people.flatMap((p) => [
+      p.givenName, p.familyName, `${p.givenName} ${p.familyName}`, ...(p.aliases ?? []), ...(p.aliases ?? []).flatMap((a) => a.split(/\s+/)),
+      p.dateOfBirth ?? '', ...(p.phones ?? []), ...(p.emails ?? []), ...(p.addresses ?? []), ...(p.vehicles ?? []), ...(p.onlineIdentifiers ?? []),
+    ]),
+  ];
+}
+
+/** Replaces each literal (longest first, any case, whole words only); returns the text and how many were replaced. */
+export function replaceLiterals(text: string, literals: readonly string[], label = REDACTED): { text: string; redactions: number } {
+  let out = text;
+  let redactions = 0;
+  const terms = [...new Set(literals.map((k) => k.trim()).filter((k) => k.length >= 2))].sort((a, b) => b.length - a.length);
+  for (const term of terms) {
+    const re = new RegExp(`(?<![\\p{L}\\p{N}])${escape(term).replace(/\s+/g, '\\s+')}(?![\\p{L}\\p{N}])`, 'giu');
+    out = out.replace(re, () => {
+      redactions += 1;
+      return label;
+    });
+  }
+  return { text: out, redactions };
+}
+
 export const ruleBasedRedactor: Redactor = {
   redact(text, known) {
-    let out = text;
-    let redactions = 0;
-    // Longest first, so "Amelia Quintrell" goes before "Amelia"; whole words only, any case.
-    const terms = [...new Set(known.map((k) => k.trim()).filter((k) => k.length >= 2))].sort((a, b) => b.length - a.length);
-    for (const term of terms) {
-      const re = new RegExp(`(?<![\\p{L}\\p{N}])${escape(term).replace(/\s+/g, '\\s+')}(?![\\p{L}\\p{N}])`, 'giu');
-      out = out.replace(re, () => {
-        redactions += 1;
-        return REDACTED;
-      });
-    }
+    const literal = replaceLiterals(text, flatten(known));
+    let out = literal.text;
+    let redactions = literal.redactions;
     for (const re of PATTERNS) {
       out = out.replace(re, () => {
         redactions += 1;

@@ -6,7 +6,7 @@ import { ConflictError, forbidden, notFound } from '../platform/errors.ts';
 import { can, type GlobalAction } from '../platform/policy.ts';
 import type { Principal } from '../platform/principal.ts';
 import type { FieldError } from '../platform/validation.ts';
-import type { CaseService } from '../cases/service.ts';
+import type { CasePeopleForRedaction, CaseService } from '../cases/service.ts';
 import { FINAL_STAGES, POST_CHARGE_STAGES, STAGE_LABELS, type Stage } from '../cases/stages.ts';
 import type { ReferenceService } from '../reference/service.ts';
 import type { Redactor } from './redaction.ts';
@@ -330,11 +330,11 @@ export class ProgrammeService {
     await this.authorize(principal, 'programme:manage', requestId);
     if (!(await this.repo().theme(input.themeId))) throw fieldError('themeId', 'Select the theme');
     let caseId: string | null = null;
-    let known: string[] = [];
+    let known: CasePeopleForRedaction | null = null;
     if (input.caseReference) {
       caseId = await this.cases.idByReference(input.caseReference);
       if (!caseId) throw fieldError('caseReference', 'No case has that reference. Check it, or leave it blank');
-      known = await this.cases.identifiersForRedaction(caseId);
+      known = await this.cases.peopleForRedaction(caseId);
     }
     const title = this.redactor.redact(input.title, known);
     const body = this.redactor.redact(input.body, known);

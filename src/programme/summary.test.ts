@@ -41,7 +41,7 @@ describe('rule-based redaction', () => {
   it('removes the linked case’s identifiers (longest first, any case) and common identifying patterns', () => {
     const { text, redactions } = ruleBasedRedactor.redact(
       'amelia Quintrell met Amelia at 1 Test Street, SO14 1AA; call 07700 900123 or a@b.example; born 14/06/1998. Ameliasburg is a place.',
-      ['Amelia', 'Quintrell', 'Amelia Quintrell', '1 Test Street'],
+      { reference: 'HAM-1', victims: [{ givenName: 'Amelia', familyName: 'Quintrell', addresses: ['1 Test Street'] }], suspects: [], witnesses: [] },
     );
     expect(text).toBe('[redacted] met [redacted] at [redacted], [redacted]; call [redacted] or [redacted]; born [redacted]. Ameliasburg is a place.');
     expect(redactions).toBe(7);
