@@ -197,4 +197,39 @@ describe('VLO worklist, pre-trial meetings, special measures and letters', () =>
     expect(audit.length).toBe(2);
     expect(JSON.stringify(audit)).not.toContain('Quintrell');
   });
+
+  it('shows the outbox (the embedded provider’s viewer) to those who may read the letters, for their own force or Area only', async () => {
+    const [letter] = await db.query<{ id: string }>('SELECT id FROM victim_letters');
+    const auditsBefore = await count(db, `SELECT count(*)::int AS n FROM audit_log WHERE action = 'victim-letter:outbox'`);
+    // the CPS Area's VLO and the owning force's investigator see the delivered letter, with no identity in the list
+    for (const who of ['vlo', 'oic']) {
+      const agent = await signIn(app, who, clock);
+      const res = await agent.get('/victim-care/outbox');
+      expect(res.statusCode, who).toBe(200);
+      expect(res.body).toContain('data-qa="result-count">1 letter<');
+      expect(res.body).toContain(`href="/cases/${caseId}/victim-care/letters/${letter!.id}" data-qa="outbox-letter-link">No further action, with the right to ask for a review`);
+      expect(res.body).toMatch(/data-qa="outbox-status">Delivered<\/strong><span[^>]*>[^<]*\(embedded\)/);
+      for (const s of ['Quintrell', 'Amelia', '07700 900123']) expect(res.body, `${who}: ${s}`).not.toContain(s);
+      // and can open the letter from it
+      expect((await agent.get(`/cases/${caseId}/victim-care/letters/${letter!.id}`)).body).toContain('Dear Amelia Quintrell,');
+    }
+    // filters narrow the list, with an empty state that says why
+    const queued = await vlo.get('/victim-care/outbox?status=queued');
+    expect(queued.body).toContain('data-qa="result-count">0 letters<');
+    expect(queued.body).toContain('No letters match these filters.');
+    expect((await vlo.get('/victim-care/outbox?template=nfa_review_rights&status=delivered')).body).toContain('data-qa="result-count">1 letter<');
+    expect((await vlo.get('/victim-care/outbox?template=case_decision')).body).toContain('data-qa="result-count">0 letters<');
+    expect((await vlo.get('/victim-care/outbox?status=nonsense&sort=nonsense&page=-3')).statusCode).toBe(200); // bad filters fall back to defaults
+    // another Area's VLO sees an empty outbox; a paralegal (no identity) is refused
+    const se = await signIn(app, 'se.vlo', clock);
+    const seOutbox = await se.get('/victim-care/outbox');
+    expect(seOutbox.statusCode).toBe(200);
+    expect(seOutbox.body).toContain('data-qa="empty-outbox"');
+    expect(seOutbox.body).not.toContain(letter!.id);
+    const para = await signIn(app, 'para', clock);
+    expect((await para.get('/victim-care/outbox')).statusCode).toBe(403);
+    // every look is audited, the refusal too
+    expect(await count(db, `SELECT count(*)::int AS n FROM audit_log WHERE action = 'victim-letter:outbox' AND outcome = 'allowed'`)).toBe(auditsBefore + 7);
+    expect(await count(db, `SELECT count(*)::int AS n FROM audit_log WHERE action = 'victim-letter:outbox' AND outcome = 'denied'`)).toBe(1);
+  });
 });

@@ -1,6 +1,6 @@
 import type { Queryable } from '../db/database.ts';
 import type { VictimRow } from '../cases/repository.ts';
-import { PAGE_SIZE, type Side } from './schemas.ts';
+import { type OutboxQuery, PAGE_SIZE, type Side } from './schemas.ts';
 
 export interface DutyKindRow { kind: string; label: string; category: 'key_date' | 'decision'; owner_side: 'police' | 'cps'; needs_check: boolean; position: number }
 export interface EventRow { id: string; case_id: string; kind: string; occurred_at: Date; subject_date: string | null; recorded_at: Date }
@@ -291,6 +291,31 @@ export class VictimRepository {
         WHERE l.case_id = $1 ORDER BY l.created_at DESC`,
       [caseId],
     );
+  }
+
+  /** Letters of one force's cases, or of one CPS Area's referred cases: the outbox viewer (no identity in the rows). */
+  async outbox(scope: { forceId: string } | { cpsAreaId: string }, q: OutboxQuery) {
+    const params: unknown[] = ['forceId' in scope ? scope.forceId : scope.cpsAreaId];
+    let where = 'forceId' in scope ? 'l.force_id = $1' : 'c.cps_area_id = $1 AND c.referred_at IS NOT NULL';
+    if (q.status !== 'all') {
+      params.push(q.status);
+      where += ` AND l.status = $${params.length}`;
+    }
+    if (q.template !== 'all') {
+      params.push(q.template);
+      where += ` AND l.template = $${params.length}`;
+    }
+    const from = 'FROM victim_letters l JOIN cases c ON c.id = l.case_id JOIN victims v ON v.id = l.victim_id JOIN users u ON u.id = l.created_by';
+    const [count] = await this.db.query<{ n: number }>(`SELECT count(*)::int AS n ${from} WHERE ${where}`, params);
+    const dir = q.order === 'asc' ? 'ASC' : 'DESC';
+    const order = { sent: `l.created_at ${dir}`, case: `c.reference ${dir}, v.label, l.created_at DESC`, status: `l.status ${dir}, l.created_at DESC` }[q.sort];
+    const rows = await this.db.query<Omit<LetterRow, 'body_enc'> & { reference: string }>(
+      `SELECT l.id, l.case_id, l.victim_id, l.template, l.channel, l.status, l.provider, l.provider_ref, l.created_at, l.delivered_at,
+              u.display_name AS created_by_name, v.label AS victim_label, c.reference
+         ${from} WHERE ${where} ORDER BY ${order}, l.id LIMIT ${PAGE_SIZE} OFFSET ${(q.page - 1) * PAGE_SIZE}`,
+      params,
+    );
+    return { total: count?.n ?? 0, rows };
   }
 
   async letter(caseId: string, letterId: string) {

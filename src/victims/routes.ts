@@ -7,7 +7,7 @@ import type { Services } from '../services.ts';
 import {
   closeSchema, CONSENT_METHOD_LABELS, consentSchema, CONTACT_CHANNEL_LABELS, CONTACT_CHANNELS, CONTACT_PURPOSE_LABELS, contactSchema, dashboardQuerySchema, eventSchema,
   inboxQuerySchema, ISVA_SCOPE_LABELS, ISVA_SCOPES, isvaHomeQuerySchema, isvaQueriesQuerySchema, LETTER_TEMPLATE_LABELS, LETTER_TEMPLATES, letterSchema, MEASURE_LABELS,
-  MEASURE_STATUS_LABELS, MEASURE_STATUSES, MEASURES, meetingSchema, PAGE_SIZE, PLEA_LABELS, pleaSchema, PTM_STATUS_LABELS, PTM_TOPIC_LABELS, PTM_TOPICS,
+  MEASURE_STATUS_LABELS, MEASURE_STATUSES, MEASURES, meetingSchema, outboxQuerySchema, PAGE_SIZE, PLEA_LABELS, pleaSchema, PTM_STATUS_LABELS, PTM_TOPIC_LABELS, PTM_TOPICS,
   QUERY_STATUS_LABELS, QUERY_TARGET_WORKING_DAYS, querySchema, replySchema, revokeSchema, SIDE_LABELS, specialMeasureSchema, specialMeasureUpdateSchema, vloSchema,
   worklistQuerySchema,
 } from './schemas.ts';
@@ -358,6 +358,13 @@ export async function victimRoutes(app: FastifyInstance, { services }: { service
     const query = worklistQuerySchema.parse({ ...raw, show: raw.show ?? (principal.roles.includes('vlo') ? 'mine' : 'area') });
     const data = await victims.worklist(principal, query, request.id);
     return render(reply, 'worklist.njk', { pageTitle: 'Victim Liaison worklist', ...data, query, pages: pages(data.total), queryString: queryString(query), done: done(request), isVlo: principal.roles.includes('vlo') });
+  });
+
+  // The outbox viewer: what the notification provider (the embedded default keeps them in Tandem) has sent
+  app.get('/victim-care/outbox', async (request, reply) => {
+    const query = outboxQuerySchema.parse(request.query ?? {});
+    const data = await victims.outbox(request.principal!, query, request.id);
+    return render(reply, 'outbox.njk', { pageTitle: 'Outbox: letters and messages to victims', ...data, query, pages: pages(data.total), queryString: queryString(query), templates: LETTER_TEMPLATES });
   });
 
   app.get('/victim-care/dashboard', async (request, reply) => {

@@ -243,6 +243,15 @@ export const dashboardQuerySchema = z.object({
   order: order.catch('asc'),
   page,
 });
+/** The outbox viewer: letters and messages to victims, newest first, filtered by status and letter. */
+export const outboxQuerySchema = z.object({
+  status: z.enum(['all', 'queued', 'delivered', 'failed']).catch('all'),
+  template: z.enum(['all', ...LETTER_TEMPLATES]).catch('all'),
+  sort: z.enum(['sent', 'case', 'status']).catch('sent'),
+  order: order.catch('desc'),
+  page,
+});
+export type OutboxQuery = z.infer<typeof outboxQuerySchema>;
 export const isvaHomeQuerySchema = z.object({ page, sort: z.enum(['given', 'case']).catch('given'), order: order.catch('desc') });
 
 export const PAGE_SIZE = 25;

@@ -9,7 +9,7 @@ import type { Clock } from '../platform/clock.ts';
 import type { FieldCipher } from '../platform/crypto.ts';
 import { ConflictError, forbidden, HttpError, notFound } from '../platform/errors.ts';
 import { enqueue, type Job, type JobHandler, notify } from '../platform/jobs.ts';
-import { type CaseAction, can, decideIsva, type GlobalAction, type IsvaScope } from '../platform/policy.ts';
+import { type CaseAccessFacts, type CaseAction, can, decide, decideIsva, type GlobalAction, type IsvaScope } from '../platform/policy.ts';
 import type { Principal } from '../platform/principal.ts';
 import type { FieldError } from '../platform/validation.ts';
 import type { ReferenceService } from '../reference/service.ts';
@@ -17,7 +17,7 @@ import { embeddedOutbox, type LetterProvider, renderLetter } from './letters.ts'
 import { type ConsentRow, type DutyKindRow, type DutyRow, isUuid, VictimRepository } from './repository.ts';
 import {
   CONTACT_CHANNEL_LABELS, type ContactInput, type ConsentInput, type DutyEventKind, ENHANCED_WORKING_DAYS, type EventInput, LETTER_TEMPLATE_LABELS, type LetterTemplate,
-  type MeetingInput, MEASURE_LABELS, type Measure, PAGE_SIZE, PTM_OFFER_WORKING_DAYS, type PtmStatus, QUERY_TARGET_WORKING_DAYS, type QueryInput, type Side,
+  type MeetingInput, MEASURE_LABELS, type Measure, type OutboxQuery, PAGE_SIZE, PTM_OFFER_WORKING_DAYS, type PtmStatus, QUERY_TARGET_WORKING_DAYS, type QueryInput, type Side,
   STANDARD_WORKING_DAYS, VULNERABLE_GROUNDS, VULNERABLE_ONLY,
 } from './schemas.ts';
 
@@ -1167,6 +1167,27 @@ export class VictimService {
     if (!letter || letter.status !== 'queued') return;
     const { providerRef } = await this.provider.deliver(tx, letter);
     await tx.query(`UPDATE victim_letters SET status = 'delivered', provider = $2, provider_ref = $3, delivered_at = $4 WHERE id = $1`, [letter.id, this.provider.name, providerRef, this.clock.now()]);
+  }
+
+  /**
+   * The outbox viewer: every letter and message to victims of the principal's own force, or of their CPS Area's
+   * referred cases, with its delivery status and provider. With the embedded default provider this is where "sent"
+   * letters can be read. Only roles that may see victims' identity (and so open each letter) get it; the rows
+   * themselves carry no identity. Audited like any list of case data.
+   */
+  async outbox(principal: Principal, q: OutboxQuery, requestId?: string) {
+    const org = principal.organisation;
+    // The policy decides on a case of the principal's own force or Area: the role must allow identity and victim care.
+    const own: CaseAccessFacts | null = org.kind === 'force' && org.forceId ? { caseId: '', forceId: org.forceId, cpsAreaId: '', referred: false, teamUserIds: [] }
+      : org.kind === 'rasso_unit' && org.cpsAreaId ? { caseId: '', forceId: '', cpsAreaId: org.cpsAreaId, referred: true, teamUserIds: [] } : null;
+    if (!own || !decide(principal, 'victim:read-identity', own).allowed || !decide(principal, 'victim-care:read', own).allowed) {
+      await this.record(principal, 'victim-letter:outbox', { outcome: 'denied' }, requestId);
+      throw forbidden('Only police and CPS staff who may see victims’ identity can see the outbox.');
+    }
+    const scope = own.forceId ? { forceId: own.forceId } : { cpsAreaId: own.cpsAreaId };
+    const { total, rows } = await this.repo().outbox(scope, q);
+    await this.record(principal, 'victim-letter:outbox', { detail: { ...scope, status: q.status, template: q.template, page: q.page, shown: rows.length } }, requestId);
+    return { total, rows, provider: this.provider.name, scopeName: org.name };
   }
 
   async letterView(principal: Principal, caseId: string, letterId: string, requestId?: string) {

@@ -1,16 +1,18 @@
 import type { Db } from '../db/database.ts';
 import { londonDate, WorkingDayCalendar } from '../platform/calendar.ts';
+import type { FieldCipher } from '../platform/crypto.ts';
 import { enqueue } from '../platform/jobs.ts';
-import { ENHANCED_WORKING_DAYS, ISVA_SCOPES, MEASURES, PTM_OFFER_WORKING_DAYS, QUERY_TARGET_WORKING_DAYS, STANDARD_WORKING_DAYS } from './schemas.ts';
+import { renderLetter } from './letters.ts';
+import { ENHANCED_WORKING_DAYS, ISVA_SCOPES, LETTER_TEMPLATE_LABELS, type LetterTemplate, MEASURES, PTM_OFFER_WORKING_DAYS, QUERY_TARGET_WORKING_DAYS, STANDARD_WORKING_DAYS } from './schemas.ts';
 
 /**
  * Deterministic synthetic victim care over already generated synthetic cases: Victims' Code duties from the
  * journeys' events (met on time, met late, and overdue), the shared contact log, ISVA consents (some withdrawn),
  * ISVA mailbox queries with replies in and out of target, VLO assignments, pleas with pre-trial meetings in every
- * state, and special measures. Only cases of one force are covered (default: the demo users' force), so that every
- * record has a real user behind it. Call after the case generator and the demo users, e.g. from the demo loader:
+ * state, special measures and (given the cipher) decision letters in the outbox. Only cases of one force are covered
+ * (default: the demo users' force), so that every record has a real user behind it. Call after the case generator and the demo users, e.g. from the demo loader:
  *
- *   await seedVictimCare(db, { seed, now: new Date(), users: { police: ids.investigator, prosecutor: ids.prosecutor, vlo: ids.vlo, isva: ids.isva } });
+ *   await seedVictimCare(db, { seed, now: new Date(), users: { police: ids.investigator, prosecutor: ids.prosecutor, vlo: ids.vlo, isva: ids.isva }, cipher });
  */
 export interface VictimCareSeedOptions {
   seed: number;
@@ -19,11 +21,13 @@ export interface VictimCareSeedOptions {
   forceId?: string;
   maxCases?: number;
   queries?: number;
+  /** With the cipher, decision letters are also sent through the embedded outbox (they hold the victim's name, encrypted). */
+  cipher?: FieldCipher;
 }
 
 export interface VictimCareSeedSummary {
   cases: number; events: number; duties: number; metOnTime: number; metLate: number; open: number; contacts: number;
-  consents: number; revoked: number; queries: number; replied: number; vlos: number; meetings: Record<string, number>; measures: number;
+  consents: number; revoked: number; queries: number; replied: number; vlos: number; meetings: Record<string, number>; measures: number; letters: number;
 }
 
 /** mulberry32: small, fast and deterministic. */
@@ -82,7 +86,7 @@ export async function seedVictimCare(db: Db, opts: VictimCareSeedOptions): Promi
   const kinds = new Map((await db.query<{ kind: string; owner_side: 'police' | 'cps' }>('SELECT kind, owner_side FROM victim_duty_kinds')).map((k) => [k.kind, k.owner_side]));
   const orgOf = new Map((await db.query<{ id: string; organisation_id: string }>('SELECT id, organisation_id FROM users WHERE id = ANY($1::uuid[])', [Object.values(opts.users)])).map((u) => [u.id, u.organisation_id]));
   const [vloOrg] = await db.query<{ cps_area_id: string }>('SELECT o.cps_area_id FROM users u JOIN organisations o ON o.id = u.organisation_id WHERE u.id = $1', [opts.users.vlo]);
-  const summary: VictimCareSeedSummary = { cases: 0, events: 0, duties: 0, metOnTime: 0, metLate: 0, open: 0, contacts: 0, consents: 0, revoked: 0, queries: 0, replied: 0, vlos: 0, meetings: {}, measures: 0 };
+  const summary: VictimCareSeedSummary = { cases: 0, events: 0, duties: 0, metOnTime: 0, metLate: 0, open: 0, contacts: 0, consents: 0, revoked: 0, queries: 0, replied: 0, vlos: 0, meetings: {}, measures: 0, letters: 0 };
 
   const cases = await db.query<{ id: string; reference: string; force_id: string; cps_area_id: string; stage: string; referred_at: Date | null }>(
     'SELECT id, reference, force_id, cps_area_id, stage, referred_at FROM cases WHERE force_id = $1 ORDER BY reported_at DESC, id LIMIT $2',
@@ -110,6 +114,7 @@ export async function seedVictimCare(db: Db, opts: VictimCareSeedOptions): Promi
       summary.contacts++;
       return id;
     };
+    const decisionsMet: { caseId: string; reference: string; forceId: string; victimId: string; kind: string; side: 'police' | 'cps'; at: Date }[] = [];
     const byCase = new Map<string, typeof victims>();
     for (const v of victims) byCase.set(v.case_id, [...(byCase.get(v.case_id) ?? []), v]);
     const caseById = new Map(cases.map((c) => [c.id, c]));
@@ -146,6 +151,7 @@ export async function seedVictimCare(db: Db, opts: VictimCareSeedOptions): Promi
         if (met) {
           const channel = v.contact_preferences.method === 'email' ? 'email' : v.contact_preferences.method === 'via_isva' ? 'via_isva' : pick(['phone', 'phone', 'in_person']);
           contactId = await contact({ caseId: kase.id, forceId: kase.force_id, victimId: v.id, at: met, side: owner, purpose: kind.startsWith('nfa') || kind === 'charging_decision' || kind === 'trial_outcome' ? 'decision' : kind === 'plea_entered' ? 'court' : 'code_update', channel });
+          if (kind === 'charging_decision' || kind.startsWith('nfa')) decisionsMet.push({ caseId: kase.id, reference: kase.reference, forceId: kase.force_id, victimId: v.id, kind, side: owner, at: met });
           if (met <= dueAt) summary.metOnTime++;
           else summary.metLate++;
         } else summary.open++;
@@ -274,6 +280,44 @@ export async function seedVictimCare(db: Db, opts: VictimCareSeedOptions): Promi
       summary.queries++;
     }
     await tx.query("SELECT setval('isva_query_seq', $1)", [seqStart + (opts.queries ?? 30)]);
+
+    // 6. Decision letters, "delivered" by the embedded provider into the outbox viewer. Each is its own contact, sent
+    // soon after the call that told the victim; the body names the victim, so it is encrypted like the app does it.
+    if (opts.cipher) {
+      const cipher = opts.cipher;
+      const chosen = decisionsMet.filter(() => chance(0.35)).slice(0, 12);
+      const names = new Map((await tx.query<{ id: string; name_enc: string }>('SELECT id, name_enc FROM victims WHERE id = ANY($1::uuid[])', [chosen.map((d) => d.victimId)]))
+        .map((v) => [v.id, cipher.decryptJson<{ given: string; family: string }>(v.name_enc, { table: 'victims', column: 'name', rowId: v.id })]));
+      const senders = new Map((await tx.query<{ id: string; display_name: string; organisation: string }>(
+        'SELECT u.id, u.display_name, o.name AS organisation FROM users u JOIN organisations o ON o.id = u.organisation_id WHERE u.id = ANY($1::uuid[])', [[opts.users.police, opts.users.vlo]],
+      )).map((u) => [u.id, u]));
+      const dateFmt = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', day: 'numeric', month: 'long', year: 'numeric' });
+      for (const d of chosen) {
+        const at = new Date(d.at.getTime() + 10 * 60_000);
+        const name = names.get(d.victimId);
+        if (at > now || !name) continue;
+        const template: LetterTemplate = d.kind === 'charging_decision' ? 'case_decision' : 'nfa_review_rights';
+        const by = d.side === 'police' ? opts.users.police : opts.users.vlo;
+        const sender = senders.get(by)!;
+        const content = renderLetter(template, {
+          recipientName: `${name.given} ${name.family}`, caseReference: d.reference, senderName: sender.display_name, senderOrganisation: sender.organisation, date: dateFmt.format(at), vloName: null,
+        });
+        const contactId = uuid();
+        const letterId = uuid();
+        await tx.query(
+          `INSERT INTO victim_contacts (id, case_id, force_id, victim_id, contacted_at, channel, purpose, note, side, contacted_by, organisation_id, recorded_at)
+           VALUES ($1,$2,$3,$4,$5,'letter','decision',$6,$7,$8,$9,$5)`,
+          [contactId, d.caseId, d.forceId, d.victimId, at, `Sent: ${LETTER_TEMPLATE_LABELS[template]}`, d.side, by, orgOf.get(by)],
+        );
+        summary.contacts++;
+        await tx.query(
+          `INSERT INTO victim_letters (id, case_id, force_id, victim_id, template, channel, body_enc, status, provider, provider_ref, contact_id, created_by, created_at, delivered_at)
+           VALUES ($1,$2,$3,$4,$5,'letter',$6,'delivered','embedded',$7,$8,$9,$10,$11)`,
+          [letterId, d.caseId, d.forceId, d.victimId, template, cipher.encryptJson(content, { table: 'victim_letters', column: 'body', rowId: letterId }), `outbox:${letterId}`, contactId, by, at, new Date(at.getTime() + 60_000)],
+        );
+        summary.letters++;
+      }
+    }
   });
   return summary;
 }
