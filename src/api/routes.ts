@@ -144,7 +144,7 @@ export async function apiRoutes(app: FastifyInstance, { services, config }: { se
     const key = request.headers['idempotency-key'];
     const send = (r: StoredResponse) => {
       for (const [k, v] of Object.entries(r.headers)) reply.header(k, v);
-      return reply.code(r.status).send(r.body);
+      return r.status === 204 ? reply.code(204).send() : reply.code(r.status).send(r.body);
     };
     if (typeof key !== 'string') return send(await run());
     const hash = requestHash(request.method, `${request.url} if-match:${request.headers['if-match'] ?? ''}`, request.body);
@@ -407,11 +407,11 @@ export async function apiRoutes(app: FastifyInstance, { services, config }: { se
 
   op({
     method: 'DELETE', path: '/api/v1/webhook-subscriptions/{subscriptionId}', operationId: 'deleteWebhookSubscription', tag: 'Webhooks', scope: 'webhooks:manage',
-    summary: 'Stop a webhook subscription', success: { status: 204, description: 'Stopped; no more deliveries.' }, errors: [404],
-  }, async (request, reply, caller) => {
+    idempotent: true, summary: 'Stop a webhook subscription', success: { status: 204, description: 'Stopped; no more deliveries.' }, errors: [404],
+  }, async (request, reply, caller) => write(request, reply, caller, async () => {
     await webhooks.unsubscribe(caller, uuidParam(request, 'subscriptionId'), request.id);
-    return reply.code(204).send();
-  });
+    return { status: 204, headers: {}, body: null };
+  }));
 
   // ───────────────────────────── the spec and its docs ─────────────────────────────
 

@@ -184,7 +184,11 @@ describe('webhooks: events out through the outbox, signed, retried, deduplicated
   it('stops delivering after the subscription is deleted; another client cannot delete it (404)', async () => {
     const subs = (await hants.get('/api/v1/webhook-subscriptions')).json().items as { id: string }[];
     expect((await kent.delete(`/api/v1/webhook-subscriptions/${subs[0]!.id}`)).statusCode).toBe(404);
-    for (const s of subs) expect((await hants.delete(`/api/v1/webhook-subscriptions/${s.id}`)).statusCode).toBe(204);
+    for (const s of subs) expect((await hants.delete(`/api/v1/webhook-subscriptions/${s.id}`, { 'idempotency-key': `delete-${s.id}` })).statusCode).toBe(204);
+    // a retry of the same delete gets the same answer
+    const retry = await hants.delete(`/api/v1/webhook-subscriptions/${subs[0]!.id}`, { 'idempotency-key': `delete-${subs[0]!.id}` });
+    expect(retry.statusCode).toBe(204);
+    expect(retry.headers['idempotent-replayed']).toBe('true');
     const before = await count(db, 'api_webhook_deliveries');
     await hants.post('/api/v1/cases', caseBody({ summary: 'Fifth case' }));
     await webhooks.fanOut();
