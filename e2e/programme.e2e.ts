@@ -111,10 +111,20 @@ describe('the programme in a browser', () => {
     expect(await page.locator('table tbody tr').count()).toBe(44);
     await p.checkAccessibility('the printable annex');
 
-    for (const [link, where] of [['/programme/workforce', 'workforce'], ['/programme/pilots', 'pilots'], ['/programme/pilots/psychological-injury', 'the pilot dashboard'], ['/programme/case-studies', 'case studies'], ['/programme/case-studies/new', 'the case-study form'], ['/programme/plans/jrig', 'the successor group']] as const) {
+    for (const [link, where] of [['/programme/workforce', 'workforce'], ['/programme/pilots', 'pilots'], ['/programme/pilots/psychological-injury', 'the pilot dashboard'], ['/programme/case-studies', 'case studies'], ['/programme/case-studies/new', 'the case-study form'], ['/programme/plans/jrig', 'the successor group'], ['/programme/training/events/new', 'the learning-event form']] as const) {
       await page.goto(link);
       await p.checkAccessibility(where);
     }
+
+    // A case study is stored redacted.
+    await page.goto('/programme/case-studies/new');
+    await page.getByLabel('Theme').selectOption({ label: 'JRIG: Leadership and culture' });
+    await page.getByLabel('Title', { exact: true }).fill('Learning from a joint case conference');
+    await page.getByLabel('Case study', { exact: true }).fill('The victim, reachable on 07700 900123, was kept informed at every stage.');
+    await p.save('save-case-study');
+    expect(await p.successBanner().innerText()).toContain('Case study saved.');
+    expect(await p.qa('case-study-body').innerText()).not.toContain('07700');
+    await p.checkAccessibility('a saved case study');
     expect(problems).toEqual([]);
   });
 

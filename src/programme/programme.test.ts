@@ -184,6 +184,22 @@ describe('the programme: the JNAP, the annex, training, workforce, pilots and ca
     expect(after.body).toContain('Podcast'); // joint learning events with attendance by organisation
   });
 
+  it('joint learning events are recorded with attendance by organisation', async () => {
+    await analyst.get('/programme/training/events/new');
+    const bad = await analyst.post('/programme/training/events', { title: '', 'heldOn-day': '', 'heldOn-month': '', 'heldOn-year': '', police: 'ten' });
+    expect(bad.statusCode).toBe(400);
+    for (const m of ['Select the kind of event', 'Enter the event’s title', 'Enter the date of the event', 'Police attendance must be a whole number, like 40']) expect(bad.body).toContain(m);
+    const nobody = await analyst.post('/programme/training/events', { kind: 'webinar', title: 'Empty room', 'heldOn-day': '1', 'heldOn-month': '10', 'heldOn-year': '2026' });
+    expect(nobody.body).toContain('Enter how many attended from at least one organisation');
+    const ok = await analyst.post('/programme/training/events', { kind: 'webinar', title: 'Joint webinar on digital evidence', 'heldOn-day': '1', 'heldOn-month': '10', 'heldOn-year': '2026', police: '120', cps: '45', isva: '', other: '3' });
+    expect(ok.statusCode).toBe(303);
+    const page = await analyst.get(ok.headers.location as string);
+    expect(page.body).toContain('Joint learning event recorded.');
+    const row = /<tr class="govuk-table__row"><th scope="row" class="govuk-table__header">Webinar: Joint webinar on digital evidence<\/th>[\s\S]*?<\/tr>/.exec(page.body)![0];
+    expect([...row.matchAll(/govuk-table__cell--numeric">([^<]+)</g)].map((m) => m[1])).toEqual(['120', '45', '0', '3', '168']);
+    expect((await police.get('/programme/training/events/new')).statusCode).toBe(403);
+  });
+
   it('pilot readiness flips when the last enrolled case is finalised at court', async () => {
     const open = async () => {
       await police.get('/cases/new');

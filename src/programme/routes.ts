@@ -8,7 +8,7 @@ import type { Services } from '../services.ts';
 import { annexSheet, PRINT_CSS } from './annex.ts';
 import {
   ATTENDEE_LABELS, caseStudyQuerySchema, caseStudySchema, commitmentQuerySchema, commitmentUpdateSchema, completionSchema, DISPOSITION_LABELS,
-  enrolSchema, EVENT_KIND_LABELS, MEASURE_LABELS, OWNER_LABELS, OWNERS, STATUS_LABELS, STATUSES,
+  enrolSchema, EVENT_KIND_LABELS, learningEventSchema, MEASURE_LABELS, OWNER_LABELS, OWNERS, STATUS_LABELS, STATUSES,
 } from './schemas.ts';
 import { FormError } from './service.ts';
 
@@ -16,6 +16,7 @@ const LABELS = { status: STATUS_LABELS, owner: OWNER_LABELS, disposition: DISPOS
 const DONE: Record<string, string> = {
   updated: 'Commitment updated.',
   completions: 'Training completions recorded.',
+  event: 'Joint learning event recorded.',
   enrolled: 'Case enrolled in the pilot.',
   'case-study': 'Case study saved. Identifying details were redacted before it was stored.',
 };
@@ -149,6 +150,20 @@ export async function programmeRoutes(app: FastifyInstance, { services }: { serv
     submit(request, reply, {
       schema: completionSchema(() => services.clock.now()), dates: ['periodEnd'], template: 'completion-form.njk', page: () => completionPage(request),
       run: async (value) => `/programme/training?course=${encodeURIComponent(await programme.recordCompletion(request.principal!, value, request.id))}&done=completions`,
+    }));
+
+  const eventPage = async (request: FastifyRequest) => {
+    await programme.authorize(request.principal!, 'programme:record-training', request.id);
+    return { pageTitle: 'Record a joint learning event', kinds: Object.keys(EVENT_KIND_LABELS) };
+  };
+  app.get('/programme/training/events/new', async (request, reply) => render(reply, 'event-form.njk', { ...(await eventPage(request)), values: {} }));
+  app.post('/programme/training/events', async (request, reply) =>
+    submit(request, reply, {
+      schema: learningEventSchema(() => services.clock.now()), dates: ['heldOn'], template: 'event-form.njk', page: () => eventPage(request),
+      run: async (value) => {
+        await programme.recordLearningEvent(request.principal!, value, request.id);
+        return '/programme/training?done=event#learning-events';
+      },
     }));
 
   // ---- Pilots -------------------------------------------------------------------------------------------------------

@@ -79,3 +79,27 @@ export const caseStudySchema = z.object({
 export type CaseStudyInput = z.infer<typeof caseStudySchema>;
 
 export const caseStudyQuerySchema = z.object({ theme: z.string().max(100).catch('all').default('all'), page });
+
+const attendees = (who: string) =>
+  z.preprocess(
+    (v) => (typeof v === 'string' ? v.trim().replace(/,/g, '') || '0' : v ?? '0'),
+    z.string().regex(/^\d+$/, `${who} attendance must be a whole number, like 40`).transform(Number)
+      .pipe(z.number().int().max(100_000, `${who} attendance must be 100,000 or fewer`)),
+  );
+
+/** A joint learning event (conference, webinar, podcast, workshop) and how many came from each organisation. */
+export const learningEventSchema = (today: () => Date) =>
+  z
+    .object({
+      kind: z.enum(['conference', 'webinar', 'podcast', 'workshop'], { message: 'Select the kind of event' }),
+      title: requiredText('Enter the event’s title', 200),
+      heldOn: dateParts('date of the event', { required: true, notFuture: today }),
+      police: attendees('Police'),
+      cps: attendees('CPS'),
+      isva: attendees('ISVA services'),
+      other: attendees('Other'),
+    })
+    .superRefine((v, ctx) => {
+      if (v.police + v.cps + v.isva + v.other === 0) ctx.addIssue({ code: 'custom', path: ['police'], message: 'Enter how many attended from at least one organisation' });
+    });
+export type LearningEventInput = z.infer<ReturnType<typeof learningEventSchema>>;

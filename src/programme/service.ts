@@ -12,7 +12,7 @@ import type { ReferenceService } from '../reference/service.ts';
 import type { Redactor } from './redaction.ts';
 import { ProgrammeRepository } from './repository.ts';
 import {
-  type CaseStudyInput, type CommitmentQuery, type CommitmentUpdate, type CompletionInput, PAGE_SIZE, STATUS_LABELS,
+  type CaseStudyInput, type CommitmentQuery, type CommitmentUpdate, type CompletionInput, type LearningEventInput, PAGE_SIZE, STATUS_LABELS,
 } from './schemas.ts';
 import { summarisePlan } from './summary.ts';
 
@@ -239,6 +239,19 @@ export class ProgrammeService {
       await this.record(principal, 'programme:training-completions', 'programme_training_completion', id, tx, requestId, { courseId: input.courseId, forceId: input.forceId, completed: input.completed });
     });
     return input.courseId;
+  }
+
+  async recordLearningEvent(principal: Principal, input: LearningEventInput, requestId?: string): Promise<string> {
+    await this.authorize(principal, 'programme:record-training', requestId);
+    const id = randomUUID();
+    await this.db.transaction(async (tx) => {
+      await tx.query('INSERT INTO programme_learning_events (id, kind, title, held_on) VALUES ($1, $2, $3, $4)', [id, input.kind, input.title, input.heldOn]);
+      for (const org of ['police', 'cps', 'isva', 'other'] as const) {
+        if (input[org] > 0) await tx.query('INSERT INTO programme_learning_attendance (event_id, organisation, attendees) VALUES ($1, $2, $3)', [id, org, input[org]]);
+      }
+      await this.record(principal, 'programme:learning-event', 'programme_learning_event', id, tx, requestId, { kind: input.kind });
+    });
+    return id;
   }
 
   // ---- Pilots -------------------------------------------------------------------------------------------------------
