@@ -111,7 +111,7 @@ describe('the programme in a browser', () => {
     expect(await page.locator('table tbody tr').count()).toBe(44);
     await p.checkAccessibility('the printable annex');
 
-    for (const [link, where] of [['/programme/workforce', 'workforce'], ['/programme/pilots', 'pilots'], ['/programme/pilots/psychological-injury', 'the pilot dashboard'], ['/programme/case-studies', 'case studies'], ['/programme/case-studies/new', 'the case-study form'], ['/programme/plans/jrig', 'the successor group'], ['/programme/training/events/new', 'the learning-event form']] as const) {
+    for (const [link, where] of [['/programme/workforce', 'workforce'], ['/programme/pilots', 'pilots'], ['/programme/pilots/psychological-injury', 'the pilot dashboard'], ['/programme/case-studies', 'case studies'], ['/programme/case-studies/new', 'the case-study form'], ['/programme/plans/jrig', 'the successor group'], ['/programme/training/events/new', 'the learning-event form'], ['/programme/workforce/new', 'the workforce form']] as const) {
       await page.goto(link);
       await p.checkAccessibility(where);
     }

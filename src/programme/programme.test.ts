@@ -156,6 +156,26 @@ describe('the programme: the JNAP, the annex, training, workforce, pilots and ca
     expect(page.body).toContain('data-qa="police-by-force"');
   });
 
+  it('a new workforce figure for one unit moves the national total by that unit’s change', async () => {
+    await lead.get('/programme/workforce/new');
+    const bad = await lead.post('/programme/workforce', { measure: 'cps_rasso_fte', cpsAreaId: '', 'asOf-day': '30', 'asOf-month': '9', 'asOf-year': '2026', value: '4.25' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.body).toContain('Select the CPS Area');
+    expect(bad.body).toContain('The figure must be a number with at most one decimal place, like 43.5');
+    const [wessex] = await db.query<{ value: number }>(`SELECT value::float8 AS value FROM programme_workforce WHERE cps_area_id = 'wessex' ORDER BY as_of DESC LIMIT 1`);
+    const ok = await lead.post('/programme/workforce', { measure: 'cps_rasso_fte', cpsAreaId: 'wessex', 'asOf-day': '30', 'asOf-month': '9', 'asOf-year': '2026', value: String(wessex!.value + 5) });
+    expect(ok.statusCode).toBe(303);
+    const page = await lead.get(ok.headers.location as string);
+    expect(page.body).toContain('Workforce figure recorded.');
+    expect(qa(page.body, 'cps-baseline')).toBe('360 FTE');
+    expect(qa(page.body, 'cps-latest')).toBe('616 FTE');
+    expect(qa(page.body, 'cps-change')).toBe('+71%');
+    const again = await lead.post('/programme/workforce', { measure: 'cps_rasso_fte', cpsAreaId: 'wessex', 'asOf-day': '30', 'asOf-month': '9', 'asOf-year': '2026', value: '1' });
+    expect(again.body).toContain('A figure for that organisation on that date is already recorded');
+    // Put the report's figures back for the tests that follow.
+    await db.query(`DELETE FROM programme_workforce WHERE as_of = '2026-09-30'`);
+  });
+
   it('training: RISDP 4,540 against 2,000; the analyst records completions (with validation) and the chart follows', async () => {
     const page = await analyst.get('/programme/training');
     expect(qa(page.body, 'course-total')).toBe('4,540');

@@ -8,7 +8,7 @@ import type { Services } from '../services.ts';
 import { annexSheet, PRINT_CSS } from './annex.ts';
 import {
   ATTENDEE_LABELS, caseStudyQuerySchema, caseStudySchema, commitmentQuerySchema, commitmentUpdateSchema, completionSchema, DISPOSITION_LABELS,
-  enrolSchema, EVENT_KIND_LABELS, learningEventSchema, MEASURE_LABELS, OWNER_LABELS, OWNERS, STATUS_LABELS, STATUSES,
+  enrolSchema, EVENT_KIND_LABELS, learningEventSchema, workforceSchema, MEASURE_LABELS, OWNER_LABELS, OWNERS, STATUS_LABELS, STATUSES,
 } from './schemas.ts';
 import { FormError } from './service.ts';
 
@@ -17,6 +17,7 @@ const DONE: Record<string, string> = {
   updated: 'Commitment updated.',
   completions: 'Training completions recorded.',
   event: 'Joint learning event recorded.',
+  workforce: 'Workforce figure recorded.',
   enrolled: 'Case enrolled in the pilot.',
   'case-study': 'Case study saved. Identifying details were redacted before it was stored.',
 };
@@ -121,8 +122,22 @@ export async function programmeRoutes(app: FastifyInstance, { services }: { serv
         xTitle: 'Date', yTitle: 'FTE',
       })
       : null;
-    return render(reply, 'workforce.njk', { pageTitle: 'RASSO workforce', ...data, chart });
+    return render(reply, 'workforce.njk', { pageTitle: 'RASSO workforce', ...data, chart, canRecord: programme.canRecordTraining(request.principal!), done: done(request) });
   });
+
+  const workforcePage = async (request: FastifyRequest) => {
+    await programme.authorize(request.principal!, 'programme:record-training', request.id);
+    return { pageTitle: 'Record a workforce figure', areas: (await services.reference.areas()).filter((a) => !a.is_cps_direct), forces: await services.reference.forces() };
+  };
+  app.get('/programme/workforce/new', async (request, reply) => render(reply, 'workforce-form.njk', { ...(await workforcePage(request)), values: {} }));
+  app.post('/programme/workforce', async (request, reply) =>
+    submit(request, reply, {
+      schema: workforceSchema(() => services.clock.now()), dates: ['asOf'], template: 'workforce-form.njk', page: () => workforcePage(request),
+      run: async (value) => {
+        await programme.recordWorkforce(request.principal!, value, request.id);
+        return '/programme/workforce?done=workforce';
+      },
+    }));
 
   // ---- Training -----------------------------------------------------------------------------------------------------
   app.get('/programme/training', async (request, reply) => {

@@ -103,3 +103,25 @@ export const learningEventSchema = (today: () => Date) =>
       if (v.police + v.cps + v.isva + v.other === 0) ctx.addIssue({ code: 'custom', path: ['police'], message: 'Enter how many attended from at least one organisation' });
     });
 export type LearningEventInput = z.infer<ReturnType<typeof learningEventSchema>>;
+
+/** One workforce figure: CPS RASSO FTE for a CPS Area's unit, or specialist investigators for a force, at a date. */
+export const workforceSchema = (today: () => Date) =>
+  z
+    .object({
+      measure: z.enum(['cps_rasso_fte', 'police_specialist_investigators'], { message: 'Select what the figure counts' }),
+      cpsAreaId: optionalText(100),
+      forceId: optionalText(100),
+      asOf: dateParts('date of the figure', { required: true, notFuture: today }),
+      value: z.preprocess(
+        (v) => (typeof v === 'string' ? v.trim().replace(/,/g, '') : v),
+        z.string().min(1, 'Enter the figure')
+          .regex(/^\d+(\.\d)?$/, 'The figure must be a number with at most one decimal place, like 43.5')
+          .transform(Number)
+          .pipe(z.number().max(100_000, 'The figure must be 100,000 or fewer')),
+      ),
+    })
+    .superRefine((v, ctx) => {
+      if (v.measure === 'cps_rasso_fte' && !v.cpsAreaId) ctx.addIssue({ code: 'custom', path: ['cpsAreaId'], message: 'Select the CPS Area' });
+      if (v.measure === 'police_specialist_investigators' && !v.forceId) ctx.addIssue({ code: 'custom', path: ['forceId'], message: 'Select the police force' });
+    });
+export type WorkforceInput = z.infer<ReturnType<typeof workforceSchema>>;

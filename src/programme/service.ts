@@ -12,7 +12,7 @@ import type { ReferenceService } from '../reference/service.ts';
 import type { Redactor } from './redaction.ts';
 import { ProgrammeRepository } from './repository.ts';
 import {
-  type CaseStudyInput, type CommitmentQuery, type CommitmentUpdate, type CompletionInput, type LearningEventInput, PAGE_SIZE, STATUS_LABELS,
+  type CaseStudyInput, type CommitmentQuery, type CommitmentUpdate, type CompletionInput, type LearningEventInput, PAGE_SIZE, STATUS_LABELS, type WorkforceInput,
 } from './schemas.ts';
 import { summarisePlan } from './summary.ts';
 
@@ -179,7 +179,13 @@ export class ProgrammeService {
     const measure = (m: string) => {
       const own = rows.filter((r) => r.measure === m);
       const dates = [...new Set(own.map((r) => r.as_of))].sort();
-      const totals = dates.map((d) => ({ asOf: d, value: round1(own.filter((r) => r.as_of === d).reduce((s, r) => s + r.value, 0)) }));
+      // The national total at a date adds each organisation's latest figure on or before it, so one unit's new
+      // figure moves the total by its own change rather than replacing it.
+      const orgIds = [...new Set(own.map((r) => r.org_id))];
+      const totals = dates.map((d) => ({
+        asOf: d,
+        value: round1(orgIds.reduce((sum, id) => sum + (own.filter((r) => r.org_id === id && r.as_of <= d).at(-1)?.value ?? 0), 0)),
+      }));
       const baseline = totals[0] ?? null;
       const latest = totals.at(-1) ?? null;
       const orgs = [...new Map(own.map((r) => [r.org_id, r.org_name])).entries()].map(([id, name]) => {
@@ -191,6 +197,24 @@ export class ProgrammeService {
       return { dates, totals, baseline, latest, change: baseline && latest ? change(baseline.value, latest.value) : null, orgs, placeholder: own.some((r) => r.is_placeholder) };
     };
     return { cps: measure('cps_rasso_fte'), police: measure('police_specialist_investigators') };
+  }
+
+  /** Records one figure; a second figure for the same organisation and date is refused (correct it instead). */
+  async recordWorkforce(principal: Principal, input: WorkforceInput, requestId?: string): Promise<void> {
+    await this.authorize(principal, 'programme:record-training', requestId);
+    const cps = input.measure === 'cps_rasso_fte';
+    if (cps && !(await this.reference.area(input.cpsAreaId))) throw fieldError('cpsAreaId', 'Select the CPS Area');
+    if (!cps && !(await this.reference.force(input.forceId))) throw fieldError('forceId', 'Select the police force');
+    const id = randomUUID();
+    await this.db.transaction(async (tx) => {
+      const [dupe] = await tx.query(
+        `SELECT id FROM programme_workforce WHERE measure = $1 AND as_of = $2 AND ${cps ? 'cps_area_id' : 'force_id'} = $3`, [input.measure, input.asOf, cps ? input.cpsAreaId : input.forceId]);
+      if (dupe) throw fieldError('asOf', 'A figure for that organisation on that date is already recorded');
+      await tx.query(
+        'INSERT INTO programme_workforce (id, measure, cps_area_id, force_id, as_of, value, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+        [id, input.measure, cps ? input.cpsAreaId : null, cps ? null : input.forceId, input.asOf, input.value, principal.userId, this.clock.now()]);
+      await this.record(principal, 'programme:workforce-figure', 'programme_workforce', id, tx, requestId, { measure: input.measure });
+    });
   }
 
   // ---- Training -----------------------------------------------------------------------------------------------------
