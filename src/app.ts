@@ -23,7 +23,13 @@ import { referenceRoutes } from './reference/routes.ts';
 import { earlyAdviceRoutes } from './early-advice/routes.ts';
 import { chargingRoutes } from './charging/routes.ts';
 import { victimRoutes } from './victims/routes.ts';
+import { scrutinyRoutes } from './scrutiny/routes.ts';
+import { performanceRoutes } from './performance/routes.ts';
+import { programmeRoutes } from './programme/routes.ts';
+import { linkageRoutes } from './linkage/routes.ts';
 import { notificationRoutes, unreadCount } from './platform/notifications-routes.ts';
+import { apiRoutes } from './api/routes.ts';
+import { apiAdminRoutes } from './api/admin-routes.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -184,7 +190,14 @@ export async function buildApp({ config, services, logger = false }: AppOptions)
   await app.register(earlyAdviceRoutes, { services });
   await app.register(chargingRoutes, { services });
   await app.register(victimRoutes, { services });
+  await app.register(scrutinyRoutes, { services });
+  await app.register(performanceRoutes, { services });
+  await app.register(programmeRoutes, { services });
+  await app.register(linkageRoutes, { services });
   await app.register(notificationRoutes, { services });
+  // The integration API: bearer tokens, no session or CSRF, problem+json (its own error handler, inside the plugin).
+  await app.register(apiRoutes, { services, config });
+  await app.register(apiAdminRoutes, { services });
   app.get('/', async (request, reply) => {
     if (!request.principal) return reply.redirect('/sign-in');
     return reply.redirect(navigationFor(request.principal, '/')[0]?.href ?? '/account');

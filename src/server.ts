@@ -41,6 +41,10 @@ export async function startServer(options: { config?: Config; beforeListen?: (db
     // Background jobs (reminders, alerts) run in every app process; claims with SKIP LOCKED keep them from colliding.
     const worker = new JobWorker(db, services.clock, services.jobHandlers, { log: (msg, extra) => app.log.warn(extra ?? {}, msg) });
     worker.start();
+    // Suspect linkage: build the warm index of everyone on record now rather than at the first check (retried there on failure).
+    void services.linkage.warm().catch((err: unknown) => app.log.warn({ err }, 'linkage index not built at start'));
+    // Performance figures: the first refresh of the summary tables; each refresh schedules the next (one per slot).
+    await services.performance.schedule();
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     let stopped = false;

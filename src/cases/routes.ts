@@ -91,6 +91,7 @@ export async function caseRoutes(app: FastifyInstance, { services }: { services:
     const done = (request.query as { done?: string }).done;
     return reply.render('show.njk', {
       pageTitle: `Case ${view.case.reference}`, ...view, stageLabels: STAGE_LABELS, teamRoleLabels: TEAM_ROLE_LABELS,
+      linkage: await services.linkage.casePanel(request.principal!, view.facts),
       vulnerabilityLabels: VULNERABILITY_LABELS, contactMethodLabels: CONTACT_METHOD_LABELS, done: done ? DONE_MESSAGES[done] : undefined,
     });
   });

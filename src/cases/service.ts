@@ -16,6 +16,17 @@ export interface WitnessIdentity { givenName: string; familyName: string; phone:
 
 const ctx = (table: string, column: string, rowId: string) => ({ table, column, rowId });
 
+/** One person as a redactor needs them (the shape scrutiny's redactor takes as KnownPerson). */
+export interface PersonForRedaction {
+  givenName: string; familyName: string; aliases?: string[]; dateOfBirth?: string | null; phones?: string[]; emails?: string[];
+  addresses?: string[]; vehicles?: string[]; onlineIdentifiers?: string[];
+}
+export interface CasePeopleForRedaction { reference: string; victims: PersonForRedaction[]; suspects: PersonForRedaction[]; witnesses: PersonForRedaction[] }
+
+/** Told to subscribers (e.g. suspect linkage) after a suspect is recorded or changed, once the change is committed. */
+export interface SuspectChange { principal: Principal; caseId: string; forceId: string; suspectId: string; kind: 'added' | 'updated'; requestId?: string }
+export type SuspectListener = (change: SuspectChange) => Promise<void>;
+
 /**
  * The joint case file. Every method takes the principal, asks the policy, and writes the audit row in the same
  * transaction as the change, so there is never a change without its audit (nor an audit of a change that failed).
@@ -28,6 +39,17 @@ export class CaseService {
     private readonly clock: Clock,
     private readonly reference: ReferenceService,
   ) {}
+
+  private readonly suspectListeners: SuspectListener[] = [];
+
+  /** Subscribe to suspect changes (run after commit: a listener's failure never undoes recording the suspect). */
+  onSuspectChanged(listener: SuspectListener): void {
+    this.suspectListeners.push(listener);
+  }
+
+  private async suspectChanged(change: SuspectChange): Promise<void> {
+    for (const l of this.suspectListeners) await l(change).catch(() => undefined);
+  }
 
   private repo(q: Queryable = this.db) {
     return new CaseRepository(q);
@@ -303,11 +325,12 @@ export class CaseService {
       await repo.addEvent({ id: randomUUID(), caseId, forceId: facts.forceId, occurredAt: now, recordedAt: now, kind: 'suspect_added', summary: `Suspect ${label} recorded`, actorUserId: principal.userId });
       await this.audit.record({ actorUserId: principal.userId, actorOrganisationId: principal.organisation.id, action: 'suspect:create', outcome: 'allowed', entityType: 'suspect', entityId: id, caseId, requestId }, tx);
     });
+    await this.suspectChanged({ principal, caseId, forceId: facts.forceId, suspectId: id, kind: 'added', requestId });
     return id;
   }
 
   async updateSuspect(principal: Principal, caseId: string, suspectId: string, input: SuspectInput & { version: number }, requestId?: string): Promise<void> {
-    await this.authorize(principal, caseId, 'suspect:update', requestId);
+    const facts = await this.authorize(principal, caseId, 'suspect:update', requestId);
     await this.db.transaction(async (tx) => {
       const updated = await tx.query(
         `UPDATE suspects SET given_name = $4, family_name = $5, aliases = $6, date_of_birth = $7, addresses = $8, phones = $9, emails = $10,
@@ -332,6 +355,7 @@ export class CaseService {
       await this.touchCase(tx, caseId);
       await this.audit.record({ actorUserId: principal.userId, actorOrganisationId: principal.organisation.id, action: 'suspect:update', outcome: 'allowed', entityType: 'suspect', entityId: suspectId, caseId, requestId }, tx);
     });
+    await this.suspectChanged({ principal, caseId, forceId: facts.forceId, suspectId, kind: 'updated', requestId });
   }
 
   private witnessColumns(id: string, w: WitnessInput) {
@@ -482,6 +506,33 @@ export class CaseService {
     const c = await this.repo(q).get(caseId);
     if (!c) throw notFound();
     return { id: c.id, reference: c.reference, forceId: c.force_id, forceName: c.force_name, cpsAreaId: c.cps_area_id, areaName: c.area_name, stage: c.stage, referredAt: c.referred_at, reportedAt: c.reported_at, outcomeTypeCode: c.outcome_type_code };
+  }
+
+  /** For capabilities given a case reference (e.g. enrolling a case in a pilot): the case's id, or null. No identity. */
+  async idByReference(reference: string, q: Queryable = this.db): Promise<string | null> {
+    const [row] = await q.query<{ id: string }>('SELECT id FROM cases WHERE upper(reference) = upper($1)', [reference.trim()]);
+    return row?.id ?? null;
+  }
+
+  /**
+   * Everything the case file knows that identifies the people in it (victims, suspects, witnesses), for a redactor to
+   * strip from free text before it is stored elsewhere (e.g. anonymised case studies). Never shown or stored.
+   */
+  async peopleForRedaction(caseId: string, q: Queryable = this.db): Promise<CasePeopleForRedaction> {
+    const repo = this.repo(q);
+    const c = await repo.get(caseId);
+    if (!c) throw notFound();
+    const [victims, suspects, witnesses] = await Promise.all([repo.victims(caseId), repo.suspects(caseId), repo.witnesses(caseId)]);
+    const some = (v: string | null | undefined) => (v ? [v] : []);
+    return {
+      reference: c.reference,
+      victims: victims.map((v) => this.victimIdentity(v)).map((i) => ({ givenName: i.givenName, familyName: i.familyName, dateOfBirth: i.dateOfBirth, phones: some(i.phone), emails: some(i.email), addresses: some(i.address) })),
+      suspects: suspects.map((s) => ({
+        givenName: s.given_name, familyName: s.family_name, aliases: s.aliases.map((a) => `${a.given} ${a.family}`), dateOfBirth: s.date_of_birth,
+        phones: s.phones, emails: s.emails, addresses: s.addresses, vehicles: s.vehicles, onlineIdentifiers: s.online_identifiers,
+      })),
+      witnesses: witnesses.map((w) => this.witnessIdentity(w)).map((i) => ({ givenName: i.givenName, familyName: i.familyName, phones: some(i.phone), emails: some(i.email), addresses: some(i.address) })),
+    };
   }
 
   /** The case team with names and organisations, for other capabilities choosing owners and participants (no identity of victims). */

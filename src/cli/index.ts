@@ -10,6 +10,10 @@ Commands:
   migrate                            Apply database migrations
   seed --cases N [--seed S] [--until YYYY-MM-DD] [--demo-users]
                                      Generate a deterministic synthetic national picture
+  link --in FILE.csv --out clusters.csv [--map field=column ...] [--threshold P]
+                                     Link person records into persons; writes record_id,cluster_id per row
+  publish --quarter 2024Q2 --out DIR [--commentary TEXT] [--change-note TEXT]
+                                     Release the quarter's public statistics (disclosure-controlled CSV + ODS)
   audit-verify                       Walk the audit hash chain; exit 1 and name the first broken row if altered
   totp [--secret S]                  Print the current TOTP code for the demo secret (demo only)
   build-assets                       Compile styles and scripts into public/build
@@ -36,6 +40,10 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./seed.ts')).seedCommand(rest);
     case 'audit-verify':
       return (await import('./audit-verify.ts')).auditVerify();
+    case 'publish':
+      return (await import('../performance/cli.ts')).publishCommand(rest);
+    case 'link':
+      return (await import('../linkage/cli.ts')).linkCommand(rest);
     case 'totp': {
       const { values } = parseArgs({ args: rest, options: { secret: { type: 'string' } } });
       const { DEMO_TOTP_SECRET } = await import('../synthetic/demo-users.ts');

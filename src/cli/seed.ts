@@ -6,6 +6,8 @@ import { migrate } from '../db/migrate.ts';
 import { FieldCipher } from '../platform/crypto.ts';
 import { createDemoUsers } from '../synthetic/demo-users.ts';
 import { generateNational } from '../synthetic/generator.ts';
+import { seedVictimCare } from '../victims/synthetic.ts';
+import { seedEarlyAdviceAndCharging } from '../charging/synthetic.ts';
 
 /**
  * Loads demo users and a synthetic national picture. Demo users are put on case teams of their own force/Area so
@@ -25,6 +27,13 @@ export async function loadDemoData(db: Db, cipher: FieldCipher, opts: { cases: n
   });
   bar?.stop();
   await syncReferenceSequence(db);
+  // Early Advice, conferences, charging decisions, police outcomes and review requests along each case's timeline.
+  await seedEarlyAdviceAndCharging(db, {
+    seed: opts.seed, until: opts.until, now: new Date(),
+    demo: { forceId: 'hampshire-and-isle-of-wight', areaId: 'wessex', investigator: ids.investigator!, prosecutor: ids.prosecutor!, dcp: ids.dcp!, otherPolice: { kent: ids['kent.investigator']! } },
+  });
+  // Victim care over the demo force's cases: consents, ISVA queries, duties met on time and late, meetings, special measures.
+  await seedVictimCare(db, { seed: opts.seed, now: new Date(), users: { police: ids.investigator!, prosecutor: ids.prosecutor!, vlo: ids.vlo!, isva: ids.isva! }, cipher });
   return summary;
 }
 
