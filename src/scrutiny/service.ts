@@ -195,6 +195,8 @@ export class ScrutinyService {
     const { selection, panel, cases } = await this.selection(principal, selectionId, requestId);
     const todo = cases.filter((c) => !c.pack_id);
     const now = this.clock.now();
+    // Reference data is read (and cached) before the transaction: on PGlite a query outside an open transaction waits for it.
+    await Promise.all([this.reference.offences(), this.reference.outcomeTypes()]);
     await this.db.transaction(async (tx) => {
       let number = await this.repo(tx).nextPackNumber(panel.id);
       for (const c of todo) {
