@@ -217,3 +217,25 @@ describe.runIf(TEST_BACKEND === 'pglite')('tandem publish', () => {
     }
   }, 300_000);
 });
+
+describe('a new database', () => {
+  it('says the figures are not ready, and the first scheduled refresh runs at once', async () => {
+    const db = await testDb();
+    const clock = new FixedClock(new Date('2025-02-03T10:00:00Z'));
+    const { app, services } = await testApp(db, { clock });
+    try {
+      await createUser(db, { username: 'n.analyst', organisationId: 'national', roles: ['analyst'] });
+      await addCase(db, { force: 'kent', area: 'south-east', reported: '2025-01-06', events: [['early_advice_requested', '2025-01-20']] });
+      const analyst = await signIn(app, 'n.analyst', clock);
+      expect((await analyst.get('/performance/dashboard')).body).toContain('data-qa="not-ready"');
+      await services.performance.schedule();
+      expect(await new JobWorker(db, clock, services.jobHandlers).runDue()).toBe(1);
+      const page = await analyst.get('/performance/dashboard?group=all_rasso&from=2025Q1&to=2025Q1');
+      expect(page.body).not.toContain('data-qa="not-ready"');
+      expect(page.body).toMatch(/data-qa="row-referrals_ea"[\s\S]*?>1</);
+    } finally {
+      await app.close();
+      await db.close();
+    }
+  }, 180_000);
+});

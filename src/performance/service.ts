@@ -108,6 +108,9 @@ export class PerformanceService {
 
   /** Puts the next scheduled refresh on the job queue (one per 5-minute slot, however many processes ask). */
   async schedule(q: Queryable = this.db, after = this.clock.now()): Promise<void> {
+    // Never refreshed (a new database, a fresh demo): the first refresh runs at once rather than at the next slot.
+    const [state] = await q.query<{ watermark: Date | null }>('SELECT watermark FROM perf_refresh_state WHERE id = 1');
+    if (!state?.watermark) await enqueue(q, this.clock, JOB_REFRESH, { full: true }, { runAt: after, dedupeKey: `${JOB_REFRESH}:first`, maxAttempts: 3 });
     const slot = Math.floor(after.getTime() / REFRESH_EVERY_MS) + 1;
     await enqueue(q, this.clock, JOB_REFRESH, {}, { runAt: new Date(slot * REFRESH_EVERY_MS), dedupeKey: `${JOB_REFRESH}:${slot}`, maxAttempts: 3 });
   }
