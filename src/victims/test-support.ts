@@ -56,6 +56,26 @@ export async function routesOf(plugins: ((app: FastifyInstance, opts: { services
   return seen;
 }
 
+/**
+ * Every route the built app serves, as [method, url pattern], read from Fastify's printed route tree (each level of
+ * the tree is indented by four characters and appends its text to its parent's path). HEAD is left out.
+ */
+export function appRoutes(app: FastifyInstance): [string, string][] {
+  const seen: [string, string][] = [];
+  const stack: string[] = [];
+  for (const line of app.printRoutes({ commonPrefix: false }).split('\n')) {
+    const m = /^(.*?)(?:├── |└── )(\S+)(?: \(([^)]*)\))?\s*$/.exec(line);
+    if (!m) continue;
+    const depth = m[1]!.length / 4;
+    stack.length = depth;
+    const parent = stack.join('');
+    const path = `${parent}${m[2]!}`; // the tree splits on shared prefixes, not only at slashes
+    stack.push(m[2]!);
+    for (const method of (m[3] ?? '').split(',').map((x) => x.trim()).filter((x) => x && x !== 'HEAD')) seen.push([method, path]);
+  }
+  return seen;
+}
+
 export const date = (iso: string, prefix: string) => {
   const [y, m, d] = iso.split('-');
   return { [`${prefix}-day`]: String(Number(d)), [`${prefix}-month`]: String(Number(m)), [`${prefix}-year`]: y! };
