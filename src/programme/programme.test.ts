@@ -251,6 +251,19 @@ describe('the programme: the JNAP, the annex, training, workforce, pilots and ca
     page = await dashboard();
     expect(qa(page.body, 'readiness-status')).toBe('Ready for evaluation');
     expect((await lead.get('/programme/pilots')).body).toContain('>Ready<');
+
+    // Items received: validated, and tied only to a case enrolled in the pilot.
+    const badItem = await lead.post('/programme/pilots/psychological-injury/items', { label: '', 'receivedOn-day': '', 'receivedOn-month': '', 'receivedOn-year': '' });
+    expect(badItem.statusCode).toBe(400);
+    expect(badItem.body).toContain('Enter what was received');
+    expect(badItem.body).toContain('Enter the date it was received');
+    const stranger = await lead.post('/programme/pilots/psychological-injury/items', { label: 'Psychological injury report', 'receivedOn-day': '1', 'receivedOn-month': '10', 'receivedOn-year': '2026', caseReference: 'NOPE-2' });
+    expect(stranger.body).toContain('Enter the reference of a case enrolled in this pilot, or leave it blank');
+    const item = await lead.post('/programme/pilots/psychological-injury/items', { label: 'Psychological injury report', 'receivedOn-day': '1', 'receivedOn-month': '10', 'receivedOn-year': '2026', caseReference: refs[1]! });
+    expect(item.statusCode).toBe(303);
+    page = await lead.get(item.headers.location as string);
+    expect(page.body).toContain('Item recorded as received.');
+    expect(qa(page.body, 'pilot-items')).toBe('81');
     const viewed = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM audit_log WHERE action = 'programme:pilot-view'`);
     expect(viewed[0]!.n).toBeGreaterThan(0);
   });

@@ -8,7 +8,7 @@ import type { Services } from '../services.ts';
 import { annexSheet, PRINT_CSS } from './annex.ts';
 import {
   ATTENDEE_LABELS, caseStudyQuerySchema, caseStudySchema, commitmentQuerySchema, commitmentUpdateSchema, completionSchema, DISPOSITION_LABELS,
-  enrolSchema, EVENT_KIND_LABELS, learningEventSchema, workforceSchema, MEASURE_LABELS, OWNER_LABELS, OWNERS, STATUS_LABELS, STATUSES,
+  enrolSchema, EVENT_KIND_LABELS, learningEventSchema, pilotItemSchema, workforceSchema, MEASURE_LABELS, OWNER_LABELS, OWNERS, STATUS_LABELS, STATUSES,
 } from './schemas.ts';
 import { FormError } from './service.ts';
 
@@ -19,6 +19,7 @@ const DONE: Record<string, string> = {
   event: 'Joint learning event recorded.',
   workforce: 'Workforce figure recorded.',
   enrolled: 'Case enrolled in the pilot.',
+  item: 'Item recorded as received.',
   'case-study': 'Case study saved. Identifying details were redacted before it was stored.',
 };
 
@@ -197,6 +198,15 @@ export async function programmeRoutes(app: FastifyInstance, { services }: { serv
       run: async (value) => {
         await programme.enrolCase(request.principal!, request.params.pilotId, value.reference, request.id);
         return `/programme/pilots/${request.params.pilotId}?done=enrolled`;
+      },
+    }));
+
+  app.post<{ Params: P }>('/programme/pilots/:pilotId/items', async (request, reply) =>
+    submit(request, reply, {
+      schema: pilotItemSchema(() => services.clock.now()), dates: ['receivedOn'], template: 'pilot.njk', page: () => pilotPage(request),
+      run: async (value) => {
+        await programme.recordPilotItem(request.principal!, request.params.pilotId, value, request.id);
+        return `/programme/pilots/${request.params.pilotId}?done=item`;
       },
     }));
 

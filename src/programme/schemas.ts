@@ -125,3 +125,12 @@ export const workforceSchema = (today: () => Date) =>
       if (v.measure === 'police_specialist_investigators' && !v.forceId) ctx.addIssue({ code: 'custom', path: ['forceId'], message: 'Select the police force' });
     });
 export type WorkforceInput = z.infer<ReturnType<typeof workforceSchema>>;
+
+/** An item a pilot received (e.g. a psychological injury report), optionally for one of its cases. */
+export const pilotItemSchema = (today: () => Date) =>
+  z.object({
+    label: requiredText('Enter what was received', 200),
+    receivedOn: dateParts('date it was received', { required: true, notFuture: today }),
+    caseReference: optionalText(40),
+  });
+export type PilotItemInput = z.infer<ReturnType<typeof pilotItemSchema>>;

@@ -12,7 +12,7 @@ import type { ReferenceService } from '../reference/service.ts';
 import type { Redactor } from './redaction.ts';
 import { ProgrammeRepository } from './repository.ts';
 import {
-  type CaseStudyInput, type CommitmentQuery, type CommitmentUpdate, type CompletionInput, type LearningEventInput, PAGE_SIZE, STATUS_LABELS, type WorkforceInput,
+  type CaseStudyInput, type CommitmentQuery, type CommitmentUpdate, type CompletionInput, type LearningEventInput, PAGE_SIZE, type PilotItemInput, STATUS_LABELS, type WorkforceInput,
 } from './schemas.ts';
 import { summarisePlan } from './summary.ts';
 
@@ -329,6 +329,25 @@ export class ProgrammeService {
       await this.record(principal, 'programme:pilot-enrol', 'programme_pilot', pilotId, tx, requestId, {}, caseId);
     });
     return caseId;
+  }
+
+  /** Records an item the pilot received; if it names a case, that case must be enrolled in the pilot. */
+  async recordPilotItem(principal: Principal, pilotId: string, input: PilotItemInput, requestId?: string): Promise<void> {
+    await this.authorize(principal, 'programme:manage', requestId);
+    const [pilot] = await this.db.query<{ id: string }>('SELECT id FROM programme_pilots WHERE id = $1', [pilotId]);
+    if (!pilot) throw notFound();
+    let caseId: string | null = null;
+    if (input.caseReference) {
+      caseId = await this.cases.idByReference(input.caseReference);
+      const [enrolled] = caseId ? await this.db.query('SELECT 1 FROM programme_pilot_cases WHERE pilot_id = $1 AND case_id = $2', [pilotId, caseId]) : [];
+      if (!enrolled) throw fieldError('caseReference', 'Enter the reference of a case enrolled in this pilot, or leave it blank');
+    }
+    const id = randomUUID();
+    await this.db.transaction(async (tx) => {
+      await tx.query('INSERT INTO programme_pilot_items (id, pilot_id, case_id, label, received_on, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+        [id, pilotId, caseId, input.label, input.receivedOn, principal.userId, this.clock.now()]);
+      await this.record(principal, 'programme:pilot-item', 'programme_pilot_item', id, tx, requestId, { pilotId }, caseId ?? undefined);
+    });
   }
 
   // ---- Case studies -------------------------------------------------------------------------------------------------
