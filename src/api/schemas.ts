@@ -28,13 +28,20 @@ export const DATE_FIELDS: Record<string, string[]> = {
   ChargingSubmissionInput: [],
 };
 
+/** Fields whose form value is a number typed as text, and yes/no radios: JSON may send a number or a boolean for these. */
+const NUMERIC_FIELDS = new Set(['ageAtOffence']);
+const YES_NO_FIELDS = new Set(['mayLeaveMessage', 'enhancedRights']);
+
 /**
- * JSON → the form's shape: ISO dates become date parts, numbers become the strings a form would send, and true/false
- * become the yes/no radios. Nothing else changes, so validation and messages are the forms' own.
+ * JSON → the form's shape: ISO dates become date parts, a number for a numeric field becomes the string a form would
+ * send, and true/false for a yes/no question becomes the radio's value. Nothing else changes (a number where a name
+ * belongs stays a number, and is refused), so validation and messages are the forms' own.
  */
 export function toFormShape(body: Record<string, unknown>, dateFields: string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(body)) out[k] = typeof v === 'number' ? String(v) : typeof v === 'boolean' ? (v ? 'yes' : 'no') : v;
+  for (const [k, v] of Object.entries(body)) {
+    out[k] = typeof v === 'number' && NUMERIC_FIELDS.has(k) ? String(v) : typeof v === 'boolean' && YES_NO_FIELDS.has(k) ? (v ? 'yes' : 'no') : v;
+  }
   for (const name of dateFields) {
     const v = out[name];
     const iso = typeof v === 'string' ? /^(\d{4})-(\d{2})-(\d{2})$/.exec(v) : null;
@@ -42,7 +49,7 @@ export function toFormShape(body: Record<string, unknown>, dateFields: string[])
     else if (v === undefined || v === null || v === '') out[name] = { day: '', month: '', year: '' };
     else if (typeof v === 'string') out[name] = { day: v, month: '', year: '' }; // not a date: the schema says so
     else if (typeof v === 'object' && !Array.isArray(v)) {
-      out[name] = Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([p, x]) => [p, typeof x === 'number' ? String(x) : x]));
+      out[name] = Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([p, x]) => [p, typeof x === 'number' && Number.isInteger(x) ? String(x) : x]));
     }
   }
   return out;
