@@ -43,7 +43,7 @@ describe('suspect linkage across forces', () => {
     await db.query("UPDATE cases SET stage = 'nfa_police', outcome_type_code = 15 WHERE id = $1", [kentCase]);
     kentReference = (await db.query<{ reference: string }>('SELECT reference FROM cases WHERE id = $1', [kentCase]))[0]!.reference;
     hantsCase = caseIdFrom(await hants.post('/cases', forms.case()));
-  });
+  }, 300_000); // three sign-ins (argon2) and a cloned database: slow when the shared machine is busy
   afterAll(async () => {
     await app?.close();
     await db?.close();

@@ -140,7 +140,14 @@ export class LinkageService {
 
   /** Subscribes the live check to suspect changes in the case file. */
   attach(): void {
-    this.cases.onSuspectChanged((change) => this.check(change).then(() => undefined));
+    this.cases.onSuspectChanged(async (change) => {
+      try {
+        await this.check(change);
+      } catch (err) {
+        // The suspect is saved either way; a failed check is recorded so it can be seen and re-run.
+        await this.audit.record({ actorUserId: change.principal.userId, actorOrganisationId: change.principal.organisation.id, action: 'linkage:check', outcome: 'failed', entityType: 'suspect', entityId: change.suspectId, caseId: change.caseId, requestId: change.requestId, detail: { error: (err as Error).message.slice(0, 200) } });
+      }
+    });
   }
 
   // ------------------------------------------------------------------------------------------------ the warm index
