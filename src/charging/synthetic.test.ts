@@ -128,6 +128,8 @@ describe('synthetic Early Advice and charging', () => {
       expect(queue.body).toMatch(/Awaiting allocation/);
       expect(queue.body).not.toContain('data-qa="no-requests"');
     }
+    // their reminders are scheduled as the service schedules them, so the job worker delivers the ones due
+    expect((await db.query(`SELECT 1 FROM jobs WHERE kind IN ('early-advice:loe-reminder', 'early-advice:target-reminder')`)).length).toBeGreaterThanOrEqual(4);
     const dcp = await demoSignIn('dcp');
     expect((await dcp.get('/early-advice')).body).toContain('data-qa="allocate-link"');
 

@@ -4,6 +4,7 @@ import {
   buildEarlyAdvice, caseRng, DAY_MS, dateOf, EA_COLUMNS, event, EVENT_COLUMNS, iso, type Rows, type SeedCase, type SeedEvent, type StaffDirectory,
   staffDirectory, uuidFrom, workingTime,
 } from '../early-advice/synthetic.ts';
+import { scheduleLoeReminders, scheduleTargetReminders } from '../early-advice/jobs.ts';
 import { TARGET_WORKING_DAYS } from '../early-advice/schemas.ts';
 import { insertRows } from '../synthetic/bulk.ts';
 import { DEFAULT_UNTIL } from '../synthetic/generator.ts';
@@ -215,12 +216,21 @@ function reviewWindow(rng: ReturnType<typeof caseRng>, c: SeedCase, calendar: Wo
   rows.case_events!.push(event(rng, c, requestedAt, 'vrr_requested', `Victim asked for a review of the decision under the Victims’ Right to Review (${scheme === 'cps' ? 'CPS scheme' : 'police scheme'}).`, by, { scheme, timeliness: t }));
 }
 
+interface DemoQueue {
+  cases: string[];
+  given: string[];
+  /** Open requests and lines of enquiry, whose reminders are scheduled as the service would. */
+  openRequests: { id: string; targetDate: string }[];
+  openLoes: { id: string; dueDate: string }[];
+}
+
 /**
  * Open Early Advice for the demo users, dated just before `now`: a request awaiting allocation, two allocated to the
  * demo prosecutor (one overdue), and advice given ten days ago whose lines of enquiry the demo investigator owns
- * (one overdue, one in progress, one done). Taken from recent cases of the demo force still under investigation.
+ * (one overdue, one in progress, one done). Taken from the demo Area's most recent cases still under investigation,
+ * the demo force's first.
  */
-async function demoQueue(db: Queryable, seed: number, opts: CaseworkSeedOptions, staff: StaffDirectory, calendar: WorkingDayCalendar, rows: Rows): Promise<{ cases: string[]; given: string[] }> {
+async function demoQueue(db: Queryable, seed: number, opts: CaseworkSeedOptions, staff: StaffDirectory, calendar: WorkingDayCalendar, rows: Rows): Promise<DemoQueue> {
   const candidates = await db.query<{ id: string; reference: string; force_id: string; cps_area_id: string; area_name: string; summary: string; reported_at: Date }>(
     `SELECT c.id, c.reference, c.force_id, c.cps_area_id, a.name AS area_name, c.summary, c.created_at AS reported_at
        FROM cases c JOIN cps_areas a ON a.id = c.cps_area_id
@@ -240,6 +250,8 @@ async function demoQueue(db: Queryable, seed: number, opts: CaseworkSeedOptions,
     { daysAgo: 12, priority: 'urgent', allocated: true, given: false },
   ] as const;
   const given: string[] = [];
+  const openRequests: DemoQueue['openRequests'] = [];
+  const openLoes: DemoQueue['openLoes'] = [];
   candidates.forEach((k, i) => {
     const p = plan[i]!;
     const police = staff.police(k.force_id);
@@ -247,14 +259,17 @@ async function demoQueue(db: Queryable, seed: number, opts: CaseworkSeedOptions,
     const c: SeedCase = { id: k.id, reference: k.reference, forceId: k.force_id, areaId: k.cps_area_id, areaName: k.area_name, stage: 'investigation', reportedAt: new Date(k.reported_at).getTime(), summary: k.summary, offences: [], suspects: 1, events: [] };
     const at = Math.max(c.reportedAt + DAY_MS, Math.min(workingTime(rng, now - p.daysAgo * DAY_MS), now - 3_600_000));
     const requestId = uuidFrom(rng);
-    const givenAt = p.given ? now - 10 * DAY_MS : null;
+    // advice ten days ago, or (for a case reported only days ago) two days after the request
+    const givenAt = p.given ? Math.min(now - 3_600_000, Math.max(at + 2 * DAY_MS, now - 10 * DAY_MS)) : null;
+    const targetDate = calendar.addWorkingDays(new Date(at), TARGET_WORKING_DAYS[p.priority]);
     const allocatedAt = p.allocated ? at + 20 * 3_600_000 : null;
     rows.ea_requests!.push([
       requestId, c.id, c.forceId, c.areaId, c.reference, 1, c.summary, pick(rng, ['Is a download of V1’s phone proportionate, and which third-party records are reasonable lines of enquiry?', 'What further evidence would strengthen the case on consent?']),
       'S1 arrested and interviewed; denies the offence. Previous reports about S1 checked; CCTV requested.', p.priority, givenAt ? 'advice_given' : p.allocated ? 'allocated' : 'awaiting_allocation',
-      police.id, iso(at), calendar.addWorkingDays(new Date(at), TARGET_WORKING_DAYS[p.priority]), TARGET_WORKING_DAYS[p.priority],
+      police.id, iso(at), targetDate, TARGET_WORKING_DAYS[p.priority],
       p.allocated ? prosecutor.id : null, p.allocated ? dcp.id : null, allocatedAt === null ? null : iso(allocatedAt), givenAt === null ? null : iso(givenAt), givenAt ? 3 : p.allocated ? 2 : 1,
     ]);
+    if (givenAt === null) openRequests.push({ id: requestId, targetDate });
     rows.case_events!.push(event(rng, c, at, 'early_advice_requested', `Early Advice requested from the CPS ${c.areaName} RASSO unit.`, police.id, { eaRequestId: requestId }));
     if (givenAt !== null) {
       const conversationId = uuidFrom(rng);
@@ -263,12 +278,14 @@ async function demoQueue(db: Queryable, seed: number, opts: CaseworkSeedOptions,
       rows.ea_conversations!.push([conversationId, requestId, c.id, c.forceId, iso(givenAt - 3 * 3_600_000), 'video', JSON.stringify(people), '[]', prosecutor.id, iso(givenAt)]);
       rows.ea_advice!.push([adviceId, requestId, conversationId, c.id, c.forceId, 'The key issue is consent. Complete the three lines of enquiry below, then submit a full file.', 1, 'issued', prosecutor.id, iso(givenAt), null, null, '', iso(givenAt), 1]);
       const loes = [
-        ['Take a statement from the friend V1 told the next day (first account).', 'general', '', 'done', 'Statement taken and on the file.', -8, givenAt + 4 * DAY_MS],
+        ['Take a statement from the friend V1 told the next day (first account).', 'general', '', 'done', 'Statement taken and on the file.', -8, Math.min(now - 3_600_000, givenAt + 4 * DAY_MS)],
         ['Download V1’s phone: messages with S1 from the evening to the next morning only.', 'digital_device', 'S1’s messages the next morning may acknowledge what happened; limited to those hours, so no wider intrusion into V1’s private life.', 'in_progress', 'Phone with the digital hub; download booked.', 9, null],
         ['Obtain CCTV from the venue and the route home and have it viewed in full.', 'general', '', 'open', '', -2, null],
       ] as const;
       loes.forEach(([description, category, rationale, status, note, dueInDays, completedAt], n) => {
-        rows.ea_lines_of_enquiry!.push([uuidFrom(rng), adviceId, c.id, c.forceId, n + 1, description, category, rationale, police.id, dateOf(now + dueInDays * DAY_MS), status, note,
+        const loeId = uuidFrom(rng);
+        if (status !== 'done') openLoes.push({ id: loeId, dueDate: dateOf(now + dueInDays * DAY_MS) });
+        rows.ea_lines_of_enquiry!.push([loeId, adviceId, c.id, c.forceId, n + 1, description, category, rationale, police.id, dateOf(now + dueInDays * DAY_MS), status, note,
           iso(givenAt), iso(completedAt ?? givenAt + DAY_MS), police.id, completedAt === null ? null : iso(completedAt), status === 'open' ? 1 : 2]);
       });
       rows.case_events!.push(event(rng, c, givenAt - 3 * 3_600_000, 'early_advice_conversation', `Early Advice conversation (by video) between ${prosecutor.name}, ${police.name}`, prosecutor.id, { eaRequestId: requestId, conversationId }));
@@ -276,7 +293,7 @@ async function demoQueue(db: Queryable, seed: number, opts: CaseworkSeedOptions,
       given.push(c.id);
     }
   });
-  return { cases: candidates.map((c) => c.id), given };
+  return { cases: candidates.map((c) => c.id), given, openRequests, openLoes };
 }
 
 /**
@@ -310,6 +327,10 @@ export async function seedEarlyAdviceAndCharging(db: Db, opts: CaseworkSeedOptio
     if (demo.cases.length) {
       const nowIso = opts.now.toISOString();
       await tx.query(`UPDATE cases SET stage = CASE WHEN id = ANY($2::uuid[]) THEN 'early_advice_given' ELSE 'early_advice' END, referred_at = coalesce(referred_at, $3), updated_at = $3 WHERE id = ANY($1::uuid[])`, [demo.cases, demo.given, nowIso]);
+      // their reminders, as the service schedules them (the job worker delivers the ones already due at start-up)
+      const clock = { now: () => opts.now };
+      for (const r of demo.openRequests) await scheduleTargetReminders(tx, clock, calendar, r);
+      for (const l of demo.openLoes) await scheduleLoeReminders(tx, clock, calendar, l);
       // referred to the CPS: the demo prosecutor joins the case team, as allocation does
       await tx.query(
         `INSERT INTO case_team (case_id, user_id, force_id, team_role, added_at)
