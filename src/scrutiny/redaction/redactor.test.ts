@@ -29,7 +29,7 @@ describe('the redactor', () => {
     const score = scoreRedaction(labelledNotes(200, 2026));
     expect(score.goldSpans).toBeGreaterThan(1500);
     expect(score.recall).toBeGreaterThanOrEqual(0.99);
-    expect(score.overRedactionRate).toBeLessThan(0.02);
+    expect(score.overRedactionRate).toBeLessThan(0.03);
   });
 
   it('the labelled set is reproducible from its seed', () => {
