@@ -310,6 +310,9 @@ describe('the programme: the JNAP, the annex, training, workforce, pilots and ca
     expect((await analyst.get('/programme/commitments/jnap-01')).body).not.toContain('data-qa="update-commitment"');
     expect((await lead.get('/programme/commitments/jnap-01')).body).toContain('data-qa="update-commitment"');
     expect((await lead.get('/programme/commitments/nope')).statusCode).toBe(404);
+    expect((await lead.get('/programme/case-studies/not-a-uuid')).statusCode).toBe(404);
+    expect((await lead.get('/programme/pilots/nope')).statusCode).toBe(404);
+    expect((await lead.get('/programme/plans/nope/annex.ods')).statusCode).toBe(404);
     const nav = (await lead.get('/programme')).body;
     expect(nav).toContain('href="/programme"');
     const json = await app.inject({ method: 'GET', url: '/programme/plans/nope', headers: { accept: 'application/json' } });

@@ -140,18 +140,10 @@ export class ProgrammeService {
       const transferredTo = input.status === 'transferred' ? input.transferredTo : null;
       const statusChanged = current.status !== input.status || (input.status === 'transferred' && current.transferred_to !== transferredTo);
       if (statusChanged) {
-        await tx.query(
-          `INSERT INTO programme_status_events (id, commitment_id, seq, status, effective_on, transferred_to, note, recorded_by, recorded_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-          [randomUUID(), id, await repo.nextSeq(id), input.status, londonDate(now), transferredTo, input.update.slice(0, 500), principal.userId, now],
-        );
+        await repo.addStatusEvent({ commitmentId: id, status: input.status, effectiveOn: londonDate(now), transferredTo, note: input.update.slice(0, 500), recordedBy: principal.userId, recordedAt: now });
       }
-      await tx.query('INSERT INTO programme_updates (id, commitment_id, body, outcome, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6)',
-        [randomUUID(), id, input.update, input.outcome, principal.userId, now]);
-      await tx.query(
-        `UPDATE programme_commitments SET status = $2, transferred_to = $3, latest_update = $4, outcome = CASE WHEN $5 = '' THEN outcome ELSE $5 END,
-                updated_at = $6, version = version + 1 WHERE id = $1`,
-        [id, input.status, transferredTo, input.update, input.outcome, now]);
+      await repo.addUpdate({ commitmentId: id, body: input.update, outcome: input.outcome, recordedBy: principal.userId, recordedAt: now });
+      await repo.setCurrent(id, { status: input.status, transferredTo, update: input.update, outcome: input.outcome, at: now });
       await this.record(principal, 'programme:commitment-update', 'programme_commitment', id, tx, requestId, { from: current.status, to: input.status, transferredTo });
       return { statusChanged };
     });
@@ -172,10 +164,7 @@ export class ProgrammeService {
 
   async workforce(principal: Principal, requestId?: string) {
     await this.authorize(principal, 'programme:read', requestId);
-    const rows = await this.db.query<{ measure: string; org_id: string; org_name: string; as_of: string; value: number; is_placeholder: boolean }>(
-      `SELECT w.measure, coalesce(w.cps_area_id, w.force_id) AS org_id, coalesce(a.name, f.name) AS org_name, w.as_of, w.value::float8 AS value, w.is_placeholder
-         FROM programme_workforce w LEFT JOIN cps_areas a ON a.id = w.cps_area_id LEFT JOIN forces f ON f.id = w.force_id
-        ORDER BY w.measure, org_name, w.as_of`);
+    const rows = await this.repo().workforce();
     const measure = (m: string) => {
       const own = rows.filter((r) => r.measure === m);
       const dates = [...new Set(own.map((r) => r.as_of))].sort();
@@ -207,12 +196,14 @@ export class ProgrammeService {
     if (!cps && !(await this.reference.force(input.forceId))) throw fieldError('forceId', 'Select the police force');
     const id = randomUUID();
     await this.db.transaction(async (tx) => {
-      const [dupe] = await tx.query(
-        `SELECT id FROM programme_workforce WHERE measure = $1 AND as_of = $2 AND ${cps ? 'cps_area_id' : 'force_id'} = $3`, [input.measure, input.asOf, cps ? input.cpsAreaId : input.forceId]);
-      if (dupe) throw fieldError('asOf', 'A figure for that organisation on that date is already recorded');
-      await tx.query(
-        'INSERT INTO programme_workforce (id, measure, cps_area_id, force_id, as_of, value, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
-        [id, input.measure, cps ? input.cpsAreaId : null, cps ? null : input.forceId, input.asOf, input.value, principal.userId, this.clock.now()]);
+      const repo = this.repo(tx);
+      if (await repo.workforceFigureExists(input.measure, cps ? 'cps_area_id' : 'force_id', cps ? input.cpsAreaId : input.forceId, input.asOf!)) {
+        throw fieldError('asOf', 'A figure for that organisation on that date is already recorded');
+      }
+      await repo.addWorkforceFigure({
+        id, measure: input.measure, cpsAreaId: cps ? input.cpsAreaId : null, forceId: cps ? null : input.forceId, asOf: input.asOf!, value: input.value,
+        recordedBy: principal.userId, recordedAt: this.clock.now(),
+      });
       await this.record(principal, 'programme:workforce-figure', 'programme_workforce', id, tx, requestId, { measure: input.measure });
     });
   }
@@ -220,8 +211,7 @@ export class ProgrammeService {
   // ---- Training -----------------------------------------------------------------------------------------------------
 
   async courses() {
-    return this.db.query<{ id: string; code: string; name: string; organisation: string; target: number | null; target_date: string | null; refreshed_on: string | null; note: string }>(
-      'SELECT * FROM programme_courses ORDER BY code');
+    return this.repo().courses();
   }
 
   async training(principal: Principal, courseId: string | undefined, requestId?: string) {
@@ -229,19 +219,10 @@ export class ProgrammeService {
     const courses = await this.courses();
     const course = courses.find((c) => c.id === courseId) ?? courses.find((c) => c.id === 'risdp') ?? courses[0];
     if (!course) throw notFound();
-    const totals = await this.db.query<{ id: string; completed: number }>(
-      'SELECT course_id AS id, sum(completed)::int AS completed FROM programme_training_completions GROUP BY course_id');
-    const byPeriod = await this.db.query<{ period_end: string; completed: number }>(
-      'SELECT period_end, sum(completed)::int AS completed FROM programme_training_completions WHERE course_id = $1 GROUP BY period_end ORDER BY period_end', [course.id]);
-    const byForce = await this.db.query<{ force_id: string; force_name: string; completed: number; latest: string }>(
-      `SELECT f.id AS force_id, f.name AS force_name, sum(t.completed)::int AS completed, max(t.period_end) AS latest
-         FROM programme_training_completions t JOIN forces f ON f.id = t.force_id WHERE t.course_id = $1 GROUP BY f.id, f.name ORDER BY f.name`, [course.id]);
+    const repo = this.repo();
+    const [totals, byPeriod, byForce, events] = await Promise.all([repo.completionTotals(), repo.completionsByPeriod(course.id), repo.completionsByForce(course.id), repo.learningEvents()]);
     let running = 0;
     const cumulative = byPeriod.map((p) => ({ periodEnd: p.period_end, completed: p.completed, cumulative: (running += p.completed) }));
-    const events = await this.db.query<{ id: string; kind: string; title: string; held_on: string; is_placeholder: boolean; police: number; cps: number; isva: number; other: number; total: number }>(
-      `SELECT e.*, ${['police', 'cps', 'isva', 'other'].map((o) => `coalesce(sum(a.attendees) FILTER (WHERE a.organisation = '${o}'), 0)::int AS ${o}`).join(', ')},
-              coalesce(sum(a.attendees), 0)::int AS total
-         FROM programme_learning_events e LEFT JOIN programme_learning_attendance a ON a.event_id = e.id GROUP BY e.id ORDER BY e.held_on DESC`);
     const total = running;
     return {
       courses: courses.map((c) => ({ ...c, completed: totals.find((t) => t.id === c.id)?.completed ?? 0 })),
@@ -257,9 +238,7 @@ export class ProgrammeService {
     if (!(await this.reference.force(input.forceId))) throw fieldError('forceId', 'Select the police force');
     const id = randomUUID();
     await this.db.transaction(async (tx) => {
-      await tx.query(
-        'INSERT INTO programme_training_completions (id, course_id, force_id, period_end, completed, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7)',
-        [id, input.courseId, input.forceId, input.periodEnd, input.completed, principal.userId, this.clock.now()]);
+      await this.repo(tx).addCompletions({ id, courseId: input.courseId, forceId: input.forceId, periodEnd: input.periodEnd!, completed: input.completed, recordedBy: principal.userId, recordedAt: this.clock.now() });
       await this.record(principal, 'programme:training-completions', 'programme_training_completion', id, tx, requestId, { courseId: input.courseId, forceId: input.forceId, completed: input.completed });
     });
     return input.courseId;
@@ -269,10 +248,7 @@ export class ProgrammeService {
     await this.authorize(principal, 'programme:record-training', requestId);
     const id = randomUUID();
     await this.db.transaction(async (tx) => {
-      await tx.query('INSERT INTO programme_learning_events (id, kind, title, held_on) VALUES ($1, $2, $3, $4)', [id, input.kind, input.title, input.heldOn]);
-      for (const org of ['police', 'cps', 'isva', 'other'] as const) {
-        if (input[org] > 0) await tx.query('INSERT INTO programme_learning_attendance (event_id, organisation, attendees) VALUES ($1, $2, $3)', [id, org, input[org]]);
-      }
+      await this.repo(tx).addLearningEvent({ id, kind: input.kind, title: input.title, heldOn: input.heldOn!, attendance: { police: input.police, cps: input.cps, isva: input.isva, other: input.other } });
       await this.record(principal, 'programme:learning-event', 'programme_learning_event', id, tx, requestId, { kind: input.kind });
     });
     return id;
@@ -282,7 +258,7 @@ export class ProgrammeService {
 
   async pilots(principal: Principal, requestId?: string) {
     await this.authorize(principal, 'programme:read', requestId);
-    const pilots = await this.db.query<{ id: string; name: string; item_label: string; started_on: string }>('SELECT * FROM programme_pilots ORDER BY started_on, name');
+    const pilots = await this.repo().pilots();
     return Promise.all(pilots.map(async (p) => ({ ...p, ...(await this.readiness(p.id)) })));
   }
 
@@ -291,26 +267,26 @@ export class ProgrammeService {
    * one enrolled case and every one of them is finalised at court.
    */
   async readiness(pilotId: string, q: Queryable = this.db) {
-    const enrolled = await q.query<{ case_id: string; enrolled_at: Date }>('SELECT case_id, enrolled_at FROM programme_pilot_cases WHERE pilot_id = $1 ORDER BY enrolled_at', [pilotId]);
+    const repo = this.repo(q);
+    const enrolled = await repo.pilotCases(pilotId);
     const cases = await Promise.all(enrolled.map(async (e) => {
       const c = await this.cases.summary(e.case_id, q);
       const stage = c.stage as Stage;
       return { id: c.id, reference: c.reference, forceName: c.forceName, stage, stageLabel: STAGE_LABELS[stage] ?? stage, finalised: COURT_FINAL_STAGES.includes(stage), enrolledAt: e.enrolled_at };
     }));
-    const [items] = await q.query<{ n: number }>('SELECT count(*)::int AS n FROM programme_pilot_items WHERE pilot_id = $1', [pilotId]);
+    const items = await repo.itemCount(pilotId);
     const finalised = cases.filter((c) => c.finalised).length;
-    return { cases, items: items!.n, enrolled: cases.length, finalised, ready: cases.length > 0 && finalised === cases.length };
+    return { cases, items, enrolled: cases.length, finalised, ready: cases.length > 0 && finalised === cases.length };
   }
 
   async pilot(principal: Principal, pilotId: string, requestId?: string) {
     await this.authorize(principal, 'programme:read', requestId);
-    const [pilot] = await this.db.query<{ id: string; name: string; description: string; item_label: string; started_on: string; commitment_id: string | null }>(
-      'SELECT * FROM programme_pilots WHERE id = $1', [pilotId]);
+    const repo = this.repo();
+    const pilot = await repo.pilotById(pilotId);
     if (!pilot) throw notFound();
     const state = await this.readiness(pilotId);
-    const itemsByMonth = await this.db.query<{ month: string; n: number }>(
-      `SELECT to_char(received_on, 'YYYY-MM') AS month, count(*)::int AS n FROM programme_pilot_items WHERE pilot_id = $1 GROUP BY 1 ORDER BY 1`, [pilotId]);
-    const commitment = pilot.commitment_id ? await this.repo().commitment(pilot.commitment_id) : undefined;
+    const itemsByMonth = await repo.itemsByMonth(pilotId);
+    const commitment = pilot.commitment_id ? await repo.commitment(pilot.commitment_id) : undefined;
     // The dashboard shows case references and stages: an audited view of case data (ids only in the detail).
     await this.audit.record({ actorUserId: principal.userId, actorOrganisationId: principal.organisation.id, action: 'programme:pilot-view', outcome: 'allowed', entityType: 'programme_pilot', entityId: pilotId, requestId, detail: { caseIds: state.cases.map((c) => c.id) } });
     return { pilot, ...state, itemsByMonth, commitment: commitment ?? null };
@@ -318,14 +294,11 @@ export class ProgrammeService {
 
   async enrolCase(principal: Principal, pilotId: string, reference: string, requestId?: string) {
     await this.authorize(principal, 'programme:manage', requestId);
-    const [pilot] = await this.db.query<{ id: string }>('SELECT id FROM programme_pilots WHERE id = $1', [pilotId]);
-    if (!pilot) throw notFound();
+    if (!(await this.repo().pilotById(pilotId))) throw notFound();
     const caseId = await this.cases.idByReference(reference);
     if (!caseId) throw fieldError('reference', 'No case has that reference. Check it and try again');
     await this.db.transaction(async (tx) => {
-      const added = await tx.query('INSERT INTO programme_pilot_cases (pilot_id, case_id, enrolled_at, enrolled_by) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING case_id',
-        [pilotId, caseId, this.clock.now(), principal.userId]);
-      if (added.length === 0) throw fieldError('reference', 'That case is already enrolled in this pilot');
+      if (!(await this.repo(tx).enrol(pilotId, caseId, principal.userId, this.clock.now()))) throw fieldError('reference', 'That case is already enrolled in this pilot');
       await this.record(principal, 'programme:pilot-enrol', 'programme_pilot', pilotId, tx, requestId, {}, caseId);
     });
     return caseId;
@@ -334,18 +307,16 @@ export class ProgrammeService {
   /** Records an item the pilot received; if it names a case, that case must be enrolled in the pilot. */
   async recordPilotItem(principal: Principal, pilotId: string, input: PilotItemInput, requestId?: string): Promise<void> {
     await this.authorize(principal, 'programme:manage', requestId);
-    const [pilot] = await this.db.query<{ id: string }>('SELECT id FROM programme_pilots WHERE id = $1', [pilotId]);
-    if (!pilot) throw notFound();
+    const repo = this.repo();
+    if (!(await repo.pilotById(pilotId))) throw notFound();
     let caseId: string | null = null;
     if (input.caseReference) {
       caseId = await this.cases.idByReference(input.caseReference);
-      const [enrolled] = caseId ? await this.db.query('SELECT 1 FROM programme_pilot_cases WHERE pilot_id = $1 AND case_id = $2', [pilotId, caseId]) : [];
-      if (!enrolled) throw fieldError('caseReference', 'Enter the reference of a case enrolled in this pilot, or leave it blank');
+      if (!caseId || !(await repo.isEnrolled(pilotId, caseId))) throw fieldError('caseReference', 'Enter the reference of a case enrolled in this pilot, or leave it blank');
     }
     const id = randomUUID();
     await this.db.transaction(async (tx) => {
-      await tx.query('INSERT INTO programme_pilot_items (id, pilot_id, case_id, label, received_on, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7)',
-        [id, pilotId, caseId, input.label, input.receivedOn, principal.userId, this.clock.now()]);
+      await this.repo(tx).addItem({ id, pilotId, caseId, label: input.label, receivedOn: input.receivedOn!, recordedBy: principal.userId, recordedAt: this.clock.now() });
       await this.record(principal, 'programme:pilot-item', 'programme_pilot_item', id, tx, requestId, { pilotId }, caseId ?? undefined);
     });
   }
@@ -358,22 +329,13 @@ export class ProgrammeService {
 
   async caseStudies(principal: Principal, query: { theme: string; page: number }, requestId?: string) {
     await this.authorize(principal, 'programme:read', requestId);
-    const params: unknown[] = [];
-    const where = query.theme !== 'all' ? `WHERE s.theme_id = $${params.push(query.theme)}` : '';
-    const [{ total }] = (await this.db.query<{ total: number }>(`SELECT count(*)::int AS total FROM programme_case_studies s ${where}`, params)) as [{ total: number }];
-    const rows = await this.db.query<{ id: string; title: string; theme_name: string; plan_short_name: string; recorded_at: Date; redactions: number }>(
-      `SELECT s.id, s.title, t.name AS theme_name, p.short_name AS plan_short_name, s.recorded_at, s.redactions
-         FROM programme_case_studies s JOIN programme_themes t ON t.id = s.theme_id JOIN programme_plans p ON p.id = t.plan_id
-         ${where} ORDER BY s.recorded_at DESC LIMIT ${PAGE_SIZE} OFFSET ${(query.page - 1) * PAGE_SIZE}`, params);
+    const { rows, total } = await this.repo().caseStudies(query);
     return { rows, total, pages: Math.max(1, Math.ceil(total / PAGE_SIZE)), themes: await this.themes() };
   }
 
   async caseStudy(principal: Principal, id: string, requestId?: string) {
     await this.authorize(principal, 'programme:read', requestId);
-    const [row] = await this.db.query<{ id: string; title: string; body: string; learning: string; redactions: number; theme_name: string; plan_short_name: string; recorded_at: Date; recorded_by_name: string | null }>(
-      `SELECT s.*, t.name AS theme_name, p.short_name AS plan_short_name, u.display_name AS recorded_by_name
-         FROM programme_case_studies s JOIN programme_themes t ON t.id = s.theme_id JOIN programme_plans p ON p.id = t.plan_id
-         LEFT JOIN users u ON u.id = s.recorded_by WHERE s.id = $1::uuid`, [id]).catch(() => []);
+    const row = await this.repo().caseStudy(id);
     if (!row) throw notFound();
     return row;
   }
@@ -398,10 +360,9 @@ export class ProgrammeService {
     const redactions = title.redactions + body.redactions + learning.redactions;
     const id = randomUUID();
     await this.db.transaction(async (tx) => {
-      await tx.query(
-        `INSERT INTO programme_case_studies (id, theme_id, title, body, learning, redactions, linked_case_id, recorded_by, recorded_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-        [id, input.themeId, title.text, body.text, learning.text, redactions, caseId, principal.userId, this.clock.now()]);
+      await this.repo(tx).addCaseStudy({
+        id, themeId: input.themeId, title: title.text, body: body.text, learning: learning.text, redactions, linkedCaseId: caseId, recordedBy: principal.userId, recordedAt: this.clock.now(),
+      });
       await this.record(principal, 'programme:case-study-create', 'programme_case_study', id, tx, requestId, { redactions }, caseId ?? undefined);
     });
     return id;
