@@ -122,6 +122,10 @@ describe('suspect linkage across forces', () => {
     expect(page.body).toContain(KENT_SUMMARY);
     expect(page.body).toContain('robert.hallworth@example.invalid');
     expect(page.body).toContain('DC Jo Fraser'); // officer in case
+    // each side heard of it: Kent's officer in case of the request, the Hampshire investigator of the decision
+    const notes = await db.query<{ kind: string; message: string }>("SELECT kind, message FROM notifications WHERE kind LIKE 'linkage-%' ORDER BY created_at");
+    expect(notes.map((n) => n.kind)).toEqual(['linkage-sharing-request', 'linkage-sharing-decision']);
+    expect(notes[1]!.message).toBe('Kent approved your request to see their case.');
     const shared = await audits('linkage:read-shared');
     expect(shared.at(-1)!.case_id).toBe(kentCase);
     expect((await audits('linkage:decide-sharing')).some((a) => a.detail.decision === 'approved')).toBe(true);

@@ -11,6 +11,7 @@ import type { Db, Queryable } from '../db/database.ts';
 import type { AuditLog } from '../platform/audit.ts';
 import type { Clock } from '../platform/clock.ts';
 import { ConflictError, forbidden, HttpError, notFound } from '../platform/errors.ts';
+import { notify } from '../platform/jobs.ts';
 import { can, decide, decideSharingRequest, linkedCaseView, type SharingRequestFacts } from '../platform/policy.ts';
 import type { Principal } from '../platform/principal.ts';
 import { fitModel, type Explanation, type LinkageModel } from './engine/model.ts';
@@ -420,6 +421,12 @@ export class LinkageService {
       );
       if (inserted.length === 0) throw new HttpError(409, 'Already requested', 'A request to share this case is already waiting for a decision or has been approved.');
       await this.audit.record({ actorUserId: principal.userId, actorOrganisationId: principal.organisation.id, action: 'linkage:request-sharing', outcome: 'allowed', entityType: 'sharing_request', entityId: id, caseId, requestId, detail: { targetCaseId: other.id, targetForceId: other.force_id } }, tx);
+      // The officer in case of the other case hears of it; anyone in that force with the role can decide.
+      const [force] = await tx.query<{ name: string }>('SELECT name FROM forces WHERE id = $1', [facts.forceId]);
+      const officers = await tx.query<{ user_id: string }>("SELECT user_id FROM case_team WHERE case_id = $1 AND team_role = 'officer_in_case'", [other.id]);
+      for (const o of officers) {
+        await notify(tx, this.clock, { userId: o.user_id, caseId: other.id, kind: 'linkage-sharing-request', message: `${force?.name ?? 'Another force'} asks to see case ${other.reference}: a suspect they recorded may be the same person.`, link: `/linkage/sharing-requests/${id}`, dedupeKey: `linkage-sharing-request:${id}:${o.user_id}` });
+      }
     });
     return id;
   }
@@ -477,6 +484,8 @@ export class LinkageService {
       );
       if (updated.length === 0) throw new ConflictError([{ label: 'Status', current: 'changed', submitted: input.decision }], `/linkage/sharing-requests/${id}`);
       await this.audit.record({ actorUserId: principal.userId, actorOrganisationId: principal.organisation.id, action: 'linkage:decide-sharing', outcome: 'allowed', entityType: 'sharing_request', entityId: id, caseId: r.target_case_id, requestId, detail: { decision: input.decision, requestingForceId: r.requesting_force_id, requestingCaseId: r.requesting_case_id } }, tx);
+      const [force] = await tx.query<{ name: string }>('SELECT name FROM forces WHERE id = $1', [r.target_force_id]);
+      await notify(tx, this.clock, { userId: r.requested_by, caseId: r.requesting_case_id, kind: 'linkage-sharing-decision', message: `${force?.name ?? 'The other force'} ${input.decision} your request to see their case.`, link: `/cases/${r.requesting_case_id}/linkage/${r.match_id}`, dedupeKey: `linkage-sharing-decision:${id}` });
     });
   }
 
