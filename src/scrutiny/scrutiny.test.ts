@@ -180,6 +180,12 @@ describe('scrutiny panels: selection, redacted packs, findings, re-opening into 
 
     const supPage = await sup.get(`/scrutiny/packs/${packId}`);
     expect(supPage.body).toContain('data-qa="reopen-link"');
+    // the owner moves it on; a stale form is refused with both versions shown, nothing overwritten
+    expect((await sup.post(`/scrutiny/recommendations/${recId}/status`, { status: 'in_progress', statusNote: 'Reviewing the file', version: '1' })).statusCode).toBe(303);
+    const stale = await sup.post(`/scrutiny/recommendations/${recId}/status`, { status: 'not_accepted', statusNote: '', version: '1' });
+    expect(stale.statusCode).toBe(409);
+    expect((await db.query<{ status: string }>('SELECT status FROM scrutiny_recommendations WHERE id = $1', [recId]))[0]!.status).toBe('in_progress');
+    expect((await member.post(`/scrutiny/recommendations/${recId}/status`, { status: 'done', statusNote: '', version: '2' })).statusCode).toBe(403);
     const form = await sup.get(`/scrutiny/recommendations/${recId}/reopen`);
     expect(form.statusCode).toBe(200);
     const empty = await sup.post(`/scrutiny/recommendations/${recId}/reopen`, { caseSummary: '', questions: '', strategy: '', priority: '' });

@@ -244,7 +244,7 @@ export class ScrutinyService {
       panel, pack: safe, coordinator, external: basis === 'external-member',
       caseReference: coordinator ? (await this.cases.summary(caseId)).reference : null,
       findings, meetings,
-      recommendations: recommendations.map(({ case_id: _c, ...r }) => ({ ...r, overdue: !!r.due_on && r.due_on < today && ['open', 'in_progress'].includes(r.status), canReopen: r.kind === 'reopen_ea' && r.status !== 'done' && principal.organisation.kind === 'force' && (r.owner_user_id === principal.userId || coordinator) })),
+      recommendations: recommendations.map(({ case_id: _c, ...r }) => ({ ...r, overdue: !!r.due_on && r.due_on < today && ['open', 'in_progress'].includes(r.status), canUpdate: coordinator || r.owner_user_id === principal.userId, canReopen: r.kind === 'reopen_ea' && r.status !== 'done' && principal.organisation.kind === 'force' && (r.owner_user_id === principal.userId || coordinator) })),
       owners: members.filter((m) => m.side !== 'external'),
     };
   }
