@@ -144,6 +144,8 @@ describe('scrutiny panels in a browser', () => {
 
     // ---- the supervisor re-opens the case into Early Advice
     await sup.page.goto(packUrl);
+    expect(await s.qa('recommendation-status-form').count()).toBe(1);
+    await s.checkAccessibility('the pack with a recommendation (owner)');
     await s.follow('reopen-link');
     await s.checkAccessibility('the re-open form');
     await sup.page.getByLabel('Case summary').fill('V1 reported rape; closed with outcome 16; panel recommends Early Advice.');
