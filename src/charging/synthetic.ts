@@ -6,7 +6,6 @@ import {
 } from '../early-advice/synthetic.ts';
 import { scheduleLoeReminders, scheduleTargetReminders } from '../early-advice/jobs.ts';
 import { TARGET_WORKING_DAYS } from '../early-advice/schemas.ts';
-import { insertRows } from '../synthetic/bulk.ts';
 import { DEFAULT_UNTIL } from '../synthetic/generator.ts';
 import { chance, int, pick, weighted } from '../synthetic/random.ts';
 import { THRESHOLD_CONDITIONS } from './schemas.ts';
@@ -116,6 +115,21 @@ async function loadCases(db: Queryable): Promise<SeedCase[]> {
     reportedAt: new Date(r.created_at).getTime(), summary: r.summary, offences: offencesOf.get(r.id) ?? [], suspects: suspectsOf.get(r.id) ?? 0,
     events: eventsOf.get(r.id) ?? [],
   }));
+}
+
+/**
+ * Bulk insert as one array per column, expanded by unnest() in the database: about twice as fast as multi-row VALUES
+ * (src/synthetic/bulk.ts) for the tens of thousands of narrow rows here, because there are four to twenty bind
+ * parameters per statement instead of one per value. Column types come from the catalogue.
+ */
+async function insertColumns(tx: Queryable, table: string, columns: readonly string[], rows: readonly unknown[][]): Promise<void> {
+  if (rows.length === 0) return;
+  const types = new Map((await tx.query<{ name: string; type: string }>(
+    'SELECT attname AS name, format_type(atttypid, atttypmod) AS type FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped', [table],
+  )).map((c) => [c.name, c.type]));
+  const arrays = columns.map((_, i) => rows.map((r) => r[i] ?? null));
+  const casts = columns.map((c, i) => `$${i + 1}::${types.get(c)}[]`).join(', ');
+  await tx.query(`INSERT INTO ${table} (${columns.join(', ')}) SELECT * FROM unnest(${casts})`, arrays);
 }
 
 function emptyRows(): Rows {
@@ -297,8 +311,8 @@ async function demoQueue(db: Queryable, seed: number, opts: CaseworkSeedOptions,
 }
 
 /**
- * Lays the synthetic Early Advice and charging history over the generated cases, in one transaction with batched
- * multi-row inserts, then moves cases whose advice has been given (and nothing since) to "Early Advice given".
+ * Lays the synthetic Early Advice and charging history over the generated cases, in one transaction with one
+ * insert per table, then moves cases whose advice has been given (and nothing since) to "Early Advice given".
  * Runs once: cases that already have such records are left alone.
  */
 export async function seedEarlyAdviceAndCharging(db: Db, opts: CaseworkSeedOptions): Promise<CaseworkSeedSummary> {
@@ -321,7 +335,7 @@ export async function seedEarlyAdviceAndCharging(db: Db, opts: CaseworkSeedOptio
       if (ea.hadAdvice && c.stage === 'early_advice') givenNow.push(c.id);
     }
     const demo = await demoQueue(tx, opts.seed, opts, staff, calendar, rows);
-    for (const [table, columns] of TABLE_ORDER) await insertRows(tx, table, columns, rows[table]!);
+    for (const [table, columns] of TABLE_ORDER) await insertColumns(tx, table, columns, rows[table]!);
     // The stage follows the records (src/cases/stages.ts): advice given and nothing since is "Early Advice given".
     if (givenNow.length) await tx.query(`UPDATE cases SET stage = 'early_advice_given' WHERE id = ANY($1::uuid[]) AND stage = 'early_advice'`, [givenNow]);
     if (demo.cases.length) {
