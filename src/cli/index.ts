@@ -12,6 +12,8 @@ Commands:
                                      Generate a deterministic synthetic national picture
   link --in FILE.csv --out clusters.csv [--map field=column ...] [--threshold P]
                                      Link person records into persons; writes record_id,cluster_id per row
+  redact --in notes.jsonl --out redacted.jsonl
+                                     Redact names and identifiers in {id, text, known} lines with the scrutiny redactor
   publish --quarter 2024Q2 --out DIR [--commentary TEXT] [--change-note TEXT]
                                      Release the quarter's public statistics (disclosure-controlled CSV + ODS)
   audit-verify                       Walk the audit hash chain; exit 1 and name the first broken row if altered
@@ -44,6 +46,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('../performance/cli.ts')).publishCommand(rest);
     case 'link':
       return (await import('../linkage/cli.ts')).linkCommand(rest);
+    case 'redact':
+      return (await import('../scrutiny/cli.ts')).redactCommand(rest);
     case 'totp': {
       const { values } = parseArgs({ args: rest, options: { secret: { type: 'string' } } });
       const { DEMO_TOTP_SECRET } = await import('../synthetic/demo-users.ts');

@@ -6,6 +6,7 @@ import { migrate } from '../db/migrate.ts';
 import { FieldCipher } from '../platform/crypto.ts';
 import { createDemoUsers } from '../synthetic/demo-users.ts';
 import { generateNational } from '../synthetic/generator.ts';
+import { seedScrutinyDemo } from '../scrutiny/demo.ts';
 import { seedVictimCare } from '../victims/synthetic.ts';
 import { seedEarlyAdviceAndCharging } from '../charging/synthetic.ts';
 
@@ -34,6 +35,8 @@ export async function loadDemoData(db: Db, cipher: FieldCipher, opts: { cases: n
   });
   // Victim care over the demo force's cases: consents, ISVA queries, duties met on time and late, meetings, special measures.
   await seedVictimCare(db, { seed: opts.seed, now: new Date(), users: { police: ids.investigator!, prosecutor: ids.prosecutor!, vlo: ids.vlo!, isva: ids.isva! }, cipher });
+  // A scrutiny panel with a released, redacted pack for the Hampshire / Wessex demo users (after the NFA decisions exist).
+  await seedScrutinyDemo(db, cipher, ids);
   return summary;
 }
 
