@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { requireSignIn } from '../platform/auth/routes.ts';
-import { barChart, lineChart } from '../platform/charts.ts';
+import { barChart, renderChart } from '../platform/charts.ts';
 import { notFound } from '../platform/errors.ts';
 import { ODS_CONTENT_TYPE, odsFilename, writeOds } from '../platform/ods.ts';
 import type { PerformanceScope } from '../platform/policy.ts';
@@ -56,6 +56,20 @@ export async function performanceRoutes(app: FastifyInstance, { services }: { se
     return { areas: [], forces: forces.filter((f) => f.id === scope.forceId), quarters };
   }
 
+  /** A line chart by quarter; labels slant so that many quarters stay legible. */
+  async function trendChart(points: { x: string; y: number; series: string }[], title: string, yTitle: string) {
+    return renderChart({
+      data: { values: points },
+      mark: { type: 'line', point: { size: 50, filled: true } },
+      encoding: {
+        x: { field: 'x', type: 'ordinal', title: 'Quarter', sort: null, axis: { labelAngle: -40 } },
+        y: { field: 'y', type: 'quantitative', title: yTitle },
+        color: { field: 'series', type: 'nominal', title: null },
+        strokeDash: { field: 'series', type: 'nominal', legend: null },
+      },
+    } as Parameters<typeof renderChart>[0], { title, width: 640 });
+  }
+
   async function charts(d: Dash, q: DashboardQuery) {
     const labels = d.quarters.map(quarterLabel);
     const series = (ids: string[]) => ids.flatMap((id) => {
@@ -65,8 +79,8 @@ export async function performanceRoutes(app: FastifyInstance, { services }: { se
     const group = OFFENCE_GROUPS[q.group].toLowerCase();
     const breakdownCharges = d.breakdown.measures.findIndex((m) => m.id === 'charges');
     return {
-      referralsCharges: await lineChart(series(['referrals', 'charges']), { title: `Line chart of referrals and charges by quarter, ${group}, ${d.scopeName}. The figures are in the table that follows.`, xTitle: 'Quarter', yTitle: 'Number' }),
-      chargeRate: await lineChart(series(['charge_rate']), { title: `Line chart of the charge rate by quarter, ${group}, ${d.scopeName}. The figures are in the table that follows.`, xTitle: 'Quarter', yTitle: 'Charge rate (%)' }),
+      referralsCharges: await trendChart(series(['referrals', 'charges']), `Line chart of referrals and charges by quarter, ${group}, ${d.scopeName}. The figures are in the table that follows.`, 'Number'),
+      chargeRate: await trendChart(series(['charge_rate']), `Line chart of the charge rate by quarter, ${group}, ${d.scopeName}. The figures are in the table that follows.`, 'Charge rate (%)'),
       breakdown: await barChart(d.breakdown.rows.map((r) => ({ label: r.name, value: r.values[breakdownCharges] ?? 0 })), {
         title: `Bar chart of charges in ${quarterLabel(q.to)} by ${d.breakdownBy === 'area' ? 'CPS Area' : 'police force'}, ${group}. The figures are in the table that follows.`,
         xTitle: d.breakdownBy === 'area' ? 'CPS Area' : 'Police force', yTitle: 'Charges', width: 640,

@@ -176,7 +176,8 @@ export class PerformanceService {
     const bounds = await this.repo().quarterBounds();
     const to = bounds.last && bounds.last < last ? bounds.last : last;
     const range = quarterRange(JNAP_BASELINE, to);
-    const from = range.length > 16 ? range[range.length - 16]! : JNAP_BASELINE;
+    // Two years by default keeps the tables readable; the filters reach back to 2019.
+    const from = range.length > 8 ? range[range.length - 8]! : JNAP_BASELINE;
     return { from, to, baseline: JNAP_BASELINE };
   }
 
