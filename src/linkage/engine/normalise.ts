@@ -161,12 +161,53 @@ function intern(s: string | null): string | null {
   return s;
 }
 
+/**
+ * Per-field memo of raw value → normalised value. Towns, occupations, places of birth, dates of birth and
+ * postcodes repeat heavily across a million records, so each distinct raw string is normalised (regexes, Unicode
+ * folding, slicing) once; equal values also end up sharing one string object.
+ */
+function memo<T>(fn: (raw: string) => T): (raw: string | null | undefined) => T | null {
+  const cache = new Map<string, T>();
+  return (raw) => {
+    if (!raw) return null;
+    let v = cache.get(raw);
+    if (v === undefined) {
+      v = fn(raw);
+      if (cache.size > 1_000_000) cache.clear();
+      cache.set(raw, v);
+    }
+    return v;
+  };
+}
+
+interface Dob {
+  dob: string;
+  y: number;
+  m: number;
+  d: number;
+}
+const dobOf = memo<Dob | false>((raw) => {
+  const dob = normaliseDob(raw);
+  return dob ? { dob, y: Number(dob.slice(0, 4)), m: Number(dob.slice(4, 6)), d: Number(dob.slice(6, 8)) } : false;
+});
+const postcodeOf = memo<{ postcode: string; district: string | null } | false>((raw) => {
+  const pc = normalisePostcode(raw);
+  return pc ? { postcode: pc.postcode, district: intern(pc.district) } : false;
+});
+const textOf = memo((raw) => intern(normaliseText(raw)) ?? false);
+const townOf = textOf;
+const birthPlaceOf = textOf;
+const occupationOf = textOf;
+const sexOf = memo((raw) => normaliseText(raw)?.[0] ?? false);
+const addressOf = memo((raw) => normaliseAddress(raw) ?? false);
+
+const orNull = <T>(v: T | false | null): T | null => (v === false ? null : v);
+
 /** Normalise one record. `index` is its position in the dataset. */
 export function prepareRecord(r: PersonRecord, index: number): PreparedRecord {
-  const dob = normaliseDob(r.dob);
-  const pc = normalisePostcode(r.postcode);
+  const dob = dobOf(r.dob) || null;
+  const pc = postcodeOf(r.postcode) || null;
   const email = normaliseEmail(r.email);
-  const addr = normaliseAddress(r.address);
   let aliases: readonly NameVariant[] = NO_ALIASES;
   if (r.aliases && r.aliases.length) {
     const list: NameVariant[] = [];
@@ -176,7 +217,6 @@ export function prepareRecord(r: PersonRecord, index: number): PreparedRecord {
     }
     if (list.length) aliases = list;
   }
-  const text = (s: string | null | undefined) => intern(normaliseText(s));
   return {
     index,
     id: r.id,
@@ -184,17 +224,17 @@ export function prepareRecord(r: PersonRecord, index: number): PreparedRecord {
     given: normaliseGivenName(r.givenName),
     family: normaliseFamilyName(r.familyName),
     aliases,
-    dob: intern(dob),
-    dobY: dob ? Number(dob.slice(0, 4)) : 0,
-    dobM: dob ? Number(dob.slice(4, 6)) : 0,
-    dobD: dob ? Number(dob.slice(6, 8)) : 0,
-    postcode: pc?.postcode ?? null,
-    postcodeDistrict: intern(pc?.district ?? null),
-    address: addr,
-    town: text(r.town),
-    birthPlace: text(r.birthPlace),
-    sex: text(r.sex)?.[0] ?? null,
-    occupation: text(r.occupation),
+    dob: dob ? dob.dob : null,
+    dobY: dob ? dob.y : 0,
+    dobM: dob ? dob.m : 0,
+    dobD: dob ? dob.d : 0,
+    postcode: pc ? pc.postcode : null,
+    postcodeDistrict: pc ? pc.district : null,
+    address: orNull(addressOf(r.address)),
+    town: orNull(townOf(r.town)),
+    birthPlace: orNull(birthPlaceOf(r.birthPlace)),
+    sex: orNull(sexOf(r.sex)),
+    occupation: orNull(occupationOf(r.occupation)),
     phone: normalisePhone(r.phone),
     email: email?.email ?? null,
     emailLocal: email?.local ?? null,
