@@ -190,16 +190,52 @@ const dobOf = memo<Dob | false>((raw) => {
   const dob = normaliseDob(raw);
   return dob ? { dob, y: Number(dob.slice(0, 4)), m: Number(dob.slice(4, 6)), d: Number(dob.slice(6, 8)) } : false;
 });
-const postcodeOf = memo<{ postcode: string; district: string | null } | false>((raw) => {
-  const pc = normalisePostcode(raw);
-  return pc ? { postcode: pc.postcode, district: intern(pc.district) } : false;
-});
+/**
+ * Postcode and district for prepareRecord. Postcodes and addresses are mostly distinct (640k of each million), so
+ * they are not memoised; the usual already-clean form ("AB1 2CD": capitals and digits, at most one space) skips the
+ * regexes. Same results as normalisePostcode.
+ */
+function postcodeOf(raw: string | null | undefined): { postcode: string; district: string | null } | null {
+  if (!raw) return null;
+  let space = -1;
+  let clean = true;
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if ((c >= 65 && c <= 90) || (c >= 48 && c <= 57)) continue;
+    if (c === 32 && space < 0) space = i;
+    else {
+      clean = false;
+      break;
+    }
+  }
+  if (!clean) {
+    const pc = normalisePostcode(raw);
+    return pc ? { postcode: pc.postcode, district: intern(pc.district) } : null;
+  }
+  const postcode = space < 0 ? raw : raw.slice(0, space) + raw.slice(space + 1);
+  if (!postcode) return null;
+  const uk = UK_POSTCODE.test(postcode);
+  const district = uk ? postcode.slice(0, -3) : postcode.length > 3 ? postcode.slice(0, -2) : postcode.slice(0, 1);
+  return { postcode, district: intern(district) };
+}
+
+/** normaliseAddress, skipping the regexes when the address is already lower-case words and digits. */
+function addressOf(raw: string | null | undefined): string | null {
+  if (!raw) return null;
+  let clean = raw.charCodeAt(0) !== 32 && raw.charCodeAt(raw.length - 1) !== 32;
+  for (let i = 0; clean && i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if ((c >= 97 && c <= 122) || (c >= 48 && c <= 57)) continue;
+    if (c !== 32 || raw.charCodeAt(i + 1) === 32) clean = false;
+  }
+  if (!clean) return normaliseAddress(raw);
+  return ADDRESS_ABBREVIATION.test(raw) ? normaliseAddress(raw) : raw;
+}
 const textOf = memo((raw) => intern(normaliseText(raw)) ?? false);
 const townOf = textOf;
 const birthPlaceOf = textOf;
 const occupationOf = textOf;
 const sexOf = memo((raw) => normaliseText(raw)?.[0] ?? false);
-const addressOf = memo((raw) => normaliseAddress(raw) ?? false);
 
 const orNull = <T>(v: T | false | null): T | null => (v === false ? null : v);
 
@@ -230,7 +266,7 @@ export function prepareRecord(r: PersonRecord, index: number): PreparedRecord {
     dobD: dob ? dob.d : 0,
     postcode: pc ? pc.postcode : null,
     postcodeDistrict: pc ? pc.district : null,
-    address: orNull(addressOf(r.address)),
+    address: addressOf(r.address),
     town: orNull(townOf(r.town)),
     birthPlace: orNull(birthPlaceOf(r.birthPlace)),
     sex: orNull(sexOf(r.sex)),
