@@ -9,10 +9,13 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { activeFields, fitModel, modelFields, Scorer, TermFrequencies, type FitOptions, type LinkageModel } from './model.ts';
 import { prepareRecords } from './normalise.ts';
+import { unpackRecords, type PackedRecords } from './record-columns.ts';
 import type { PersonRecord } from './types.ts';
 
 interface Init {
   input: PersonRecord[];
+  /** the records packed by field (see record-columns.ts); `input` is then empty */
+  packed: PackedRecords | null;
   control: SharedArrayBuffer;
   text: SharedArrayBuffer;
   fit: FitOptions | null;
@@ -44,7 +47,8 @@ function publish(state: number, message?: string): void {
 }
 
 try {
-  const records = prepareRecords(init.input);
+  const records = prepareRecords(init.packed ? unpackRecords(init.packed) : init.input);
+  init.packed = null;
   init.input = [];
   const fields = init.model ? modelFields(init.model) : activeFields(records, init.fit?.fields);
   const tf = new TermFrequencies(records, fields);

@@ -8,6 +8,7 @@ import { generateCandidatePairs, type BlockingOptions, type RuleStat } from './b
 import { clusterPairs } from './cluster.ts';
 import { activeFields, fitModel, modelFields, Scorer, TermFrequencies, weightFromProbability, type FitOptions, type LinkageModel } from './model.ts';
 import { prepareRecords } from './normalise.ts';
+import { packRecords } from './record-columns.ts';
 import type { ScoreRequest } from './link-worker.ts';
 import type { PersonRecord, PreparedRecord } from './types.ts';
 
@@ -50,8 +51,10 @@ class Helper {
     const textBuf = new SharedArrayBuffer(8 << 20);
     this.control = new Int32Array(controlBuf);
     this.text = new Uint8Array(textBuf);
+    // one string per field instead of a million cloned objects (falls back to cloning for odd values)
+    const packed = packRecords(input);
     this.worker = new Worker(new URL('./link-worker.mjs', import.meta.url), {
-      workerData: { input, control: controlBuf, text: textBuf, fit, model },
+      workerData: { input: packed ? [] : input, packed, control: controlBuf, text: textBuf, fit, model },
     });
     this.worker.unref();
   }

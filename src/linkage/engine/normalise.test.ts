@@ -31,3 +31,19 @@ describe('prepareRecord agrees with the field normalisers', () => {
     expect(prep({ dob: 'not a date', town: '  ' })).toMatchObject({ dob: null, dobY: 0, town: null });
   });
 });
+
+describe('records packed for the helper thread', () => {
+  it('round-trip to the same prepared records', async () => {
+    const { packRecords, unpackRecords } = await import('./record-columns.ts');
+    const input = [
+      { id: '1', givenName: 'Ann', familyName: 'Lee', dob: '1990-01-02', postcode: 'AB1 2CD', address: '1 high st', phone: '07700 900123', email: 'a@b.com', onlineIds: ['@ann', ''], vehicles: ['AB12 CDE'], identifiers: ['QQ123456C', 'PNC1'], aliases: [{ given: 'Annie', family: null }, { given: '', family: 'Smith' }], source: 'x' },
+      { id: '2', givenName: 'Bob', familyName: '', dob: null, town: 'Leeds', birthPlace: 'York', sex: 'M', occupation: 'baker', onlineIds: [], aliases: [] },
+    ];
+    const packed = packRecords(input);
+    expect(packed).not.toBeNull();
+    const back = unpackRecords(structuredClone(packed!));
+    expect(back.map((r, i) => prepareRecord(r, i))).toEqual(input.map((r, i) => prepareRecord(r, i)));
+    // a separator character inside a value: not packed (the caller clones the objects instead)
+    expect(packRecords([{ id: 'a\u001fb', givenName: 'X', familyName: 'Y' }])).toBeNull();
+  });
+});
