@@ -10,13 +10,14 @@ export interface IdpAccount {
 /**
  * A real OpenID Connect provider (`oidc-provider`) on an ephemeral port, for tests. Its login and consent screens are
  * replaced by an automatic answer: whoever `nextLogin` names is signed in, with the `amr` given.
+ * The provider is built at the first request, so `redirectUris` may be filled in after the app under test has a port.
  */
 export async function startTestIdp(opts: { redirectUris: string[]; clientId: string; clientSecret: string; accounts: Record<string, IdpAccount> }) {
   const server = http.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const state = { nextLogin: { accountId: '', amr: ['pwd'] as string[] } };
-  const provider = new Provider(issuer, {
+  const build = () => new Provider(issuer, {
     clients: [{ client_id: opts.clientId, client_secret: opts.clientSecret, redirect_uris: opts.redirectUris, grant_types: ['authorization_code'], response_types: ['code'] }],
     findAccount: async (_ctx: unknown, id: string) => {
       const account = opts.accounts[id];
@@ -31,8 +32,14 @@ export async function startTestIdp(opts: { redirectUris: string[]; clientId: str
     features: { devInteractions: { enabled: false } },
     cookies: { keys: ['test-idp-cookie-key'] },
   });
-  const callback = provider.callback();
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  let built: { provider: any; callback: (req: http.IncomingMessage, res: http.ServerResponse) => void } | undefined;
   server.on('request', (req, res) => {
+    if (!built) {
+      const p = build();
+      built = { provider: p, callback: p.callback() };
+    }
+    const { provider, callback } = built;
     if (!req.url?.startsWith('/interaction/')) return callback(req, res);
     void (async () => {
       const details = await provider.interactionDetails(req, res);
