@@ -38,7 +38,9 @@ describe('single sign-on with OpenID Connect', () => {
       trustIdpMfa: { amr: ['mfa', 'hwk'], acr: [] },
     };
     db = await testDb();
-    ({ app } = await testApp(db, { clock: systemClock, config: { oidc: { publicUrl: PUBLIC_URL, providers: [provider] } } }));
+    // A second provider that is down (nothing listens on port 1).
+    const down: OidcProviderConfig = { ...provider, id: 'down-idp', label: 'Essex Police', issuer: 'http://127.0.0.1:1/' };
+    ({ app } = await testApp(db, { clock: systemClock, config: { oidc: { publicUrl: PUBLIC_URL, providers: [provider, down] } } }));
     localAliceId = await createUser(db, { username: 'alice', organisationId: 'force-kent', roles: ['investigator'] });
   });
   afterAll(async () => {
@@ -197,6 +199,23 @@ describe('single sign-on with OpenID Connect', () => {
     expect(account).not.toContain('Police supervisor');
     const synced = await db.query(`SELECT 1 FROM audit_log WHERE action = 'user-access-synced'`);
     expect(synced).toHaveLength(1);
+  });
+
+  it('says so plainly when the person cancels at the provider, when the provider is down, or the provider does not exist', async () => {
+    const agent = new Agent(app);
+    const start = await agent.get('/sign-in/oidc/kent-idp');
+    const state = new URL(start.headers.location as string).searchParams.get('state')!;
+    const cancelled = await agent.get(`/sign-in/oidc/kent-idp/callback?error=access_denied&state=${state}`);
+    expect(cancelled.statusCode).toBe(401);
+    expect(cancelled.body).toContain('Kent Police did not sign you in');
+
+    const down = await new Agent(app).get('/sign-in/oidc/down-idp');
+    expect(down.statusCode).toBe(503);
+    expect(down.body).toContain('Essex Police is not available at the moment');
+
+    const unknown = await new Agent(app).get('/sign-in/oidc/no-such-idp');
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.body).toContain('Page not found');
   });
 
   it('cannot use an SSO-provisioned user with a password', async () => {
