@@ -61,5 +61,12 @@ export function parseOidcProviders(json: string | undefined): OidcProviderConfig
 }
 
 export function loadOidcSettings(env: NodeJS.ProcessEnv): OidcSettings {
-  return { publicUrl: env.TANDEM_PUBLIC_URL?.replace(/\/+$/, '') || undefined, providers: parseOidcProviders(env.TANDEM_OIDC_PROVIDERS) };
+  const settings = { publicUrl: env.TANDEM_PUBLIC_URL?.replace(/\/+$/, '') || undefined, providers: parseOidcProviders(env.TANDEM_OIDC_PROVIDERS) };
+  if (env.NODE_ENV === 'production' && settings.providers.length > 0) {
+    // Tokens and secrets must not cross the network in clear, and the redirect URI must not follow the Host header.
+    const plain = settings.providers.find((p) => !p.issuer.startsWith('https://'));
+    if (plain) throw new OidcConfigError(`TANDEM_OIDC_PROVIDERS: provider "${plain.id}" must have an https issuer in production`);
+    if (!settings.publicUrl?.startsWith('https://')) throw new OidcConfigError('TANDEM_PUBLIC_URL (https) is required in production when single sign-on is configured');
+  }
+  return settings;
 }

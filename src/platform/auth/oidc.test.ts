@@ -248,5 +248,9 @@ describe('identity provider configuration (TANDEM_OIDC_PROVIDERS)', () => {
     expect(() => loadConfig({ ...env, TANDEM_OIDC_PROVIDERS: JSON.stringify(bad) })).toThrow(/roles\.map\.Admins/);
     expect(() => loadConfig({ ...env, TANDEM_OIDC_PROVIDERS: '[{' })).toThrow(/must be a JSON array/);
     expect(() => loadConfig({ ...env, TANDEM_OIDC_PROVIDERS: JSON.stringify([valid, valid]) })).toThrow(/unique/);
+    const production = { NODE_ENV: 'production', TANDEM_ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 1).toString('base64')}`, TANDEM_SESSION_SECRET: 'p'.repeat(40) };
+    expect(() => loadConfig({ ...production, TANDEM_OIDC_PROVIDERS: JSON.stringify([valid]) })).toThrow(/TANDEM_PUBLIC_URL/);
+    expect(() => loadConfig({ ...production, TANDEM_PUBLIC_URL: 'https://tandem.example', TANDEM_OIDC_PROVIDERS: JSON.stringify([{ ...valid, issuer: 'http://idp.example' }]) })).toThrow(/https issuer/);
+    expect(loadConfig({ ...production, TANDEM_PUBLIC_URL: 'https://tandem.example/', TANDEM_OIDC_PROVIDERS: JSON.stringify([valid]) }).oidc.publicUrl).toBe('https://tandem.example');
   });
 });
