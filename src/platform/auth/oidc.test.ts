@@ -23,6 +23,7 @@ describe('single sign-on with OpenID Connect', () => {
     'sub-elsewhere': { claims: { name: 'Out Sider', email: 'out@example.test', org: 'SOMEWHERE-ELSE', groups: ['Tandem-Investigators'] } },
     // Same email and preferred username as the local account "alice": must get a user of its own.
     'sub-alice-impostor': { claims: { name: 'Alice', email: 'alice@test.invalid', preferred_username: 'alice', org: 'KENT', groups: ['Tandem-Supervisors'] } },
+    'sub-twice': { claims: { name: 'Two Tabs', email: 'two@kent.police.test', org: 'KENT', groups: ['Tandem-Investigators'] } },
     'sub-mover': { claims: { name: 'Mo Ver', email: 'mo@kent.police.test', org: 'KENT', groups: ['Tandem-Supervisors'] } },
   };
 
@@ -216,6 +217,14 @@ describe('single sign-on with OpenID Connect', () => {
     const unknown = await new Agent(app).get('/sign-in/oidc/no-such-idp');
     expect(unknown.statusCode).toBe(404);
     expect(unknown.body).toContain('Page not found');
+  });
+
+  it('gives one user, not two, when the same person finishes two first sign-ins at once', async () => {
+    const a = await ssoSignIn('sub-twice');
+    const b = await ssoSignIn('sub-twice');
+    const [ra, rb] = await Promise.all([a.agent.get(a.callbackPath), b.agent.get(b.callbackPath)]);
+    expect([ra.headers.location, rb.headers.location]).toEqual(['/', '/']);
+    expect(await db.query(`SELECT 1 FROM user_identities WHERE subject = 'sub-twice'`)).toHaveLength(1);
   });
 
   it('cannot use an SSO-provisioned user with a password', async () => {

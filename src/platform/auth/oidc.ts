@@ -151,7 +151,14 @@ export class OidcService {
     const roles = [...new Set(claimValues(claims, provider.roles.claim).flatMap((v) => (Object.hasOwn(provider.roles.map, v) ? [provider.roles.map[v]!] : [])))].sort();
     if (roles.length === 0) return this.refuse(provider, 'no_role', { issuer, subject });
 
-    const user = await this.findOrProvision(provider, issuer, subject, claims, organisationId, roles);
+    let user: Awaited<ReturnType<OidcService['findOrProvision']>>;
+    try {
+      user = await this.findOrProvision(provider, issuer, subject, claims, organisationId, roles);
+    } catch (err) {
+      // Two first sign-ins of the same person at once: one provisions, the other finds the link on a second look.
+      if ((err as { code?: string }).code !== '23505') throw err;
+      user = await this.findOrProvision(provider, issuer, subject, claims, organisationId, roles);
+    }
     if (!user.active) return this.refuse(provider, 'account_disabled', {}, user.id);
 
     const mfaByIdp = this.idpDidMfa(provider, claims);
