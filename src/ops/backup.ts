@@ -49,7 +49,7 @@ export async function tablesInDependencyOrder(q: Queryable): Promise<string[]> {
     `SELECT ch.relname AS child, pa.relname AS parent FROM pg_constraint k
        JOIN pg_class ch ON ch.oid = k.conrelid JOIN pg_class pa ON pa.oid = k.confrelid
        JOIN pg_namespace n ON n.oid = ch.relnamespace
-      WHERE k.contype = 'f' AND n.nspname = current_schema() AND ch.oid <> pa.oid`,
+      WHERE k.contype = 'f' AND n.nspname = current_schema() AND ch.oid <> pa.oid ORDER BY 1, 2`,
   );
   const parents = new Map(tables.map((t) => [t, new Set<string>()]));
   for (const e of edges) parents.get(e.child)?.add(e.parent);
