@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { loadOidcSettings, OidcConfigError, type OidcSettings } from './platform/auth/oidc-config.ts';
 
 /** Runtime configuration, read once from the environment. */
 export interface Config {
@@ -17,6 +18,8 @@ export interface Config {
   secureCookies: boolean;
   version: string;
   gitCommit: string;
+  /** OpenID Connect single sign-on (none configured → local accounts only). */
+  oidc: OidcSettings;
 }
 
 export class ConfigError extends Error {}
@@ -55,6 +58,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!sessionSecret || sessionSecret.length < 32) throw new ConfigError('TANDEM_SESSION_SECRET (32+ characters) is required in production');
   const port = Number(env.PORT ?? 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`PORT must be a port number, got "${env.PORT}"`);
+  let oidc: OidcSettings;
+  try {
+    oidc = loadOidcSettings(env);
+  } catch (err) {
+    throw err instanceof OidcConfigError ? new ConfigError(err.message) : err;
+  }
   return {
     env: mode,
     port,
@@ -68,5 +77,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     secureCookies: env.TANDEM_SECURE_COOKIES ? env.TANDEM_SECURE_COOKIES === 'true' : production,
     version: env.npm_package_version ?? '0.1.0',
     gitCommit: env.GIT_COMMIT ?? '',
+    oidc,
   };
 }

@@ -6,7 +6,9 @@ import { migrate } from '../db/migrate.ts';
 const HELP = `Usage: tandem <command> [options]
 
 Commands:
-  serve [--demo] [--port N]          Start the web service (--demo loads demo users and synthetic cases on first start)
+  serve [--demo] [--port N] [--workers N|auto]
+                                     Start the web service (--demo loads demo users and synthetic cases on first start;
+                                     --workers runs N processes on PostgreSQL, auto = one per core)
   migrate                            Apply database migrations
   seed --cases N [--seed S] [--until YYYY-MM-DD] [--demo-users]
                                      Generate a deterministic synthetic national picture
@@ -17,6 +19,9 @@ Commands:
   publish --quarter 2024Q2 --out DIR [--commentary TEXT] [--change-note TEXT]
                                      Release the quarter's public statistics (disclosure-controlled CSV + ODS)
   audit-verify                       Walk the audit hash chain; exit 1 and name the first broken row if altered
+  backup --out FILE [--format auto|logical|pg_dump]
+                                     Copy the whole database to FILE (pg_dump archive on PostgreSQL when available)
+  restore --in FILE [--force]        Restore a backup into a fresh database, then verify every table and the audit chain
   totp [--secret S]                  Print the current TOTP code for the demo secret (demo only)
   build-assets                       Compile styles and scripts into public/build
 
@@ -46,6 +51,10 @@ async function main(argv: string[]): Promise<number> {
       return (await import('../performance/cli.ts')).publishCommand(rest);
     case 'link':
       return (await import('../linkage/cli.ts')).linkCommand(rest);
+    case 'backup':
+      return (await import('../ops/cli.ts')).backupCommand(rest);
+    case 'restore':
+      return (await import('../ops/cli.ts')).restoreCommand(rest);
     case 'redact':
       return (await import('../scrutiny/cli.ts')).redactCommand(rest);
     case 'totp': {

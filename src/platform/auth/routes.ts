@@ -4,6 +4,7 @@ import type { Config } from '../../config.ts';
 import type { Services } from '../../services.ts';
 import { ROLE_LABELS } from '../principal.ts';
 import { requiredText, validateForm } from '../validation.ts';
+import { oidcRoutes, ssoButtons } from './oidc-routes.ts';
 import { otpauthUri, qrSvg } from './totp.ts';
 
 export const SESSION_COOKIE = { secure: '__Host-tandem_session', plain: 'tandem_session' };
@@ -61,22 +62,25 @@ export async function authRoutes(app: FastifyInstance, { services, config }: { s
   const setSessionCookie = (reply: FastifyReply, id: string) =>
     reply.setCookie(name, id, { path: '/', httpOnly: true, sameSite: 'lax', secure: config.secureCookies });
   const client = (request: FastifyRequest) => request.ip;
+  // "Sign in with <provider>" buttons, when single sign-on is configured.
+  const ssoProviders = ssoButtons(config);
+  await app.register(oidcRoutes, { services, config, setSessionCookie });
 
   app.get('/sign-in', async (request, reply) => {
     if (request.principal) return reply.redirect('/');
     const query = request.query as { timedOut?: string };
-    return reply.render('sign-in.njk', { pageTitle: 'Sign in', timedOut: query.timedOut === '1' || request.sessionTimedOut, values: {} });
+    return reply.render('sign-in.njk', { pageTitle: 'Sign in', ssoProviders, timedOut: query.timedOut === '1' || request.sessionTimedOut, values: {} });
   });
 
   app.post('/sign-in', async (request, reply) => {
     const form = validateForm(signInSchema, request.body);
     const body = request.body as Record<string, string>;
-    if (!form.ok) return reply.code(400).render('sign-in.njk', { pageTitle: 'Sign in', errors: form.errors, fieldErrors: form.byField, values: { username: body?.username } });
+    if (!form.ok) return reply.code(400).render('sign-in.njk', { pageTitle: 'Sign in', ssoProviders, errors: form.errors, fieldErrors: form.byField, values: { username: body?.username } });
     const result = await services.auth.signIn(form.value.username, form.value.password, client(request));
     if (!result.ok) {
       const text = FAILURE_MESSAGES[result.reason];
       return reply.code(result.reason === 'rate_limited' ? 429 : 401).render('sign-in.njk', {
-        pageTitle: 'Sign in', errors: [{ text, href: '#username' }], fieldErrors: {}, values: { username: form.value.username },
+        pageTitle: 'Sign in', ssoProviders, errors: [{ text, href: '#username' }], fieldErrors: {}, values: { username: form.value.username },
       });
     }
     setSessionCookie(reply, result.sessionId);
