@@ -26,6 +26,8 @@ async function seed(db: Db): Promise<string> {
     expect((await agent.post(`/cases/${caseId}/victims`, forms.victim())).statusCode).toBe(303);
     expect((await agent.post(`/cases/${caseId}/suspects`, forms.suspect())).statusCode).toBe(303);
     await agent.get(`/cases/${caseId}`);
+    // More rows than the backup reads in one page, so paging is exercised.
+    await db.query(`INSERT INTO sign_in_attempts (username, client, at, succeeded) SELECT 'bulk' || g, '10.0.0.1', now() - g * interval '1 second', false FROM generate_series(1, 4500) g`);
     return caseId;
   } finally {
     await app.close();

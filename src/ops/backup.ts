@@ -122,16 +122,18 @@ async function* logicalLines(db: Db, onTable?: (t: TableSummary) => void): Async
     await push(JSON.stringify(header));
     for (const s of summaries) {
       await push(`T\t${s.name}`);
-      // Pages by physical row address: no primary key needed, no OFFSET re-scans.
-      let after = '(0,0)';
+      // A cursor in the snapshot transaction: every row once, in pages, without OFFSET re-scans or a known key.
+      await tx.query(`DECLARE tandem_backup NO SCROLL CURSOR FOR SELECT to_jsonb(t)::text AS row FROM ${ident(s.name)} t`);
+      let copied = 0;
       for (;;) {
-        const rows = await tx.query<{ ctid: string; row: string }>(
-          `SELECT ctid::text AS ctid, to_jsonb(t)::text AS row FROM ${ident(s.name)} t WHERE ctid > $1::tid ORDER BY ctid LIMIT ${PAGE}`, [after],
-        );
+        const rows = await tx.query<{ row: string }>(`FETCH ${PAGE} FROM tandem_backup`);
         for (const r of rows) await push(`R\t${r.row}`);
+        copied += rows.length;
         if (rows.length < PAGE) break;
-        after = rows[rows.length - 1]!.ctid;
       }
+      await tx.query('CLOSE tandem_backup');
+      // The snapshot is the one the checksums were taken in, so the counts must agree; anything else is a bug.
+      if (copied !== s.rows) throw new Error(`backup of ${s.name} copied ${copied} rows, expected ${s.rows}`);
       onTable?.(s);
     }
   }).then(
