@@ -11,6 +11,13 @@ import { loadDemoData } from './seed.ts';
 
 const DEMO_CASES = 3000;
 
+function printDemoUsers(url: string) {
+  console.log(`\nSign in at ${url}/sign-in with any demo user below. DEMO ONLY – synthetic data, shared secrets:`);
+  console.log(`  password:     ${DEMO_PASSWORD}`);
+  console.log(`  TOTP secret:  ${DEMO_TOTP_SECRET}  (add it to an authenticator app, or run: npm run tandem -- totp)`);
+  for (const u of DEMO_USERS) console.log(`  ${u.username.padEnd(18)} ${u.note}`);
+}
+
 export async function serve(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { demo: { type: 'boolean', default: false }, port: { type: 'string' }, workers: { type: 'string' } } });
   const config = loadConfig(values.port ? { ...process.env, PORT: values.port } : process.env);
@@ -48,6 +55,7 @@ export async function serve(args: string[]): Promise<number> {
       onReady: (port) => {
         const seconds = ((performance.now() - started) / 1000).toFixed(1);
         console.log(`\nTandem is running at http://localhost:${port} (ready in ${seconds}s; ${workers} worker processes; database: postgres)`);
+        if (values.demo) printDemoUsers(`http://localhost:${port}`);
       },
     });
     return -1;
@@ -59,12 +67,7 @@ export async function serve(args: string[]): Promise<number> {
   });
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   if (!cluster.isWorker) console.log(`\nTandem is running at ${running.url} (ready in ${seconds}s; database: ${running.db.kind}${running.db.kind === 'pglite' ? ` in ${config.dataDir}` : ''})`);
-  if (values.demo && !cluster.isWorker) {
-    console.log(`\nSign in at ${running.url}/sign-in with any demo user below. DEMO ONLY – synthetic data, shared secrets:`);
-    console.log(`  password:     ${DEMO_PASSWORD}`);
-    console.log(`  TOTP secret:  ${DEMO_TOTP_SECRET}  (add it to an authenticator app, or run: npm run tandem -- totp)`);
-    for (const u of DEMO_USERS) console.log(`  ${u.username.padEnd(18)} ${u.note}`);
-  }
+  if (values.demo && !cluster.isWorker) printDemoUsers(running.url);
   const shutdown = async (signal: string) => {
     console.log(`\n${signal}: stopping Tandem…`);
     await running.stop();

@@ -135,6 +135,14 @@ export class Agent {
   hasCookie(name: string) {
     return this.cookies.has(name);
   }
+
+  /** A copy of this browser (its cookies and CSRF token now) talking to another app instance: tests of several processes. */
+  on(app: FastifyInstance): Agent {
+    const other = new Agent(app);
+    other.cookies = new Map(this.cookies);
+    other.csrf = this.csrf;
+    return other;
+  }
 }
 
 /** Signs in through the real pages (password, then TOTP code) and returns the agent. */
