@@ -4,6 +4,7 @@ import type { Db } from '../db/database.ts';
 import { FixedClock } from '../platform/clock.ts';
 import type { Services } from '../services.ts';
 import { type Agent, caseIdFrom, createUser, forms, signIn, testApp, testDb } from '../testing/harness.ts';
+import { appRoutes } from '../testing/routes.ts';
 
 /** Identifying details of the test case: none may ever reach a panel member. */
 const SECRETS = ['Amelia', 'Quintrell', 'Millie', 'Hallworth', 'Robert', 'Bobby', '900123', '900456', 'SO14 1AA', 'Test Street', 'Harbour Road', 'HX15', 'example.invalid', 'robh87', 'Oakfield', 'Tamsin', 'Pellow'];
@@ -231,18 +232,5 @@ describe('scrutiny panels: selection, redacted packs, findings, re-opening into 
   });
 });
 
-/** Every registered route as "METHOD /path", rebuilt from Fastify's printed route tree (children add to their parent's path). */
-function listRoutes(app: FastifyInstance): string[] {
-  const out: string[] = [];
-  const stack: string[] = [];
-  for (const line of app.printRoutes({ commonPrefix: false }).split('\n')) {
-    const m = /^([│ ]*)(?:├── |└── )(.*?)(?: \(([^)]+)\))?$/.exec(line);
-    if (!m) continue;
-    const depth = m[1]!.length / 4;
-    stack.length = depth;
-    const full = (depth > 0 ? stack[depth - 1]! : '') + m[2]!;
-    stack[depth] = full;
-    if (m[3]) for (const method of m[3].split(',').map((x) => x.trim())) out.push(`${method} ${full}`);
-  }
-  return out;
-}
+/** Every registered route as "METHOD /path", from the shared route-table helper. */
+const listRoutes = (app: FastifyInstance): string[] => appRoutes(app).map(([m, url]) => `${m} ${url}`);

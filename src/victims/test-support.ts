@@ -1,4 +1,3 @@
-import type { FastifyInstance } from 'fastify';
 import type { Db } from '../db/database.ts';
 import type { Stage } from '../cases/schemas.ts';
 import type { Services } from '../services.ts';
@@ -42,39 +41,8 @@ export async function count(db: Db, sql: string, params: unknown[] = []): Promis
   return (await db.query<{ n: number }>(sql, params))[0]!.n;
 }
 
-/** The routes a plugin registers, as [method, url pattern]. */
-export async function routesOf(plugins: ((app: FastifyInstance, opts: { services: Services }) => Promise<void>)[], services: Services): Promise<[string, string][]> {
-  const { default: Fastify } = await import('fastify');
-  const probe = Fastify();
-  const seen: [string, string][] = [];
-  probe.addHook('onRoute', (r) => {
-    for (const m of [r.method].flat()) if (m !== 'HEAD') seen.push([m, r.url]);
-  });
-  for (const p of plugins) await probe.register(p, { services });
-  await probe.ready();
-  await probe.close();
-  return seen;
-}
-
-/**
- * Every route the built app serves, as [method, url pattern], read from Fastify's printed route tree (each level of
- * the tree is indented by four characters and appends its text to its parent's path). HEAD is left out.
- */
-export function appRoutes(app: FastifyInstance): [string, string][] {
-  const seen: [string, string][] = [];
-  const stack: string[] = [];
-  for (const line of app.printRoutes({ commonPrefix: false }).split('\n')) {
-    const m = /^(.*?)(?:├── |└── )(\S+)(?: \(([^)]*)\))?\s*$/.exec(line);
-    if (!m) continue;
-    const depth = m[1]!.length / 4;
-    stack.length = depth;
-    const parent = stack.join('');
-    const path = `${parent}${m[2]!}`; // the tree splits on shared prefixes, not only at slashes
-    stack.push(m[2]!);
-    for (const method of (m[3] ?? '').split(',').map((x) => x.trim()).filter((x) => x && x !== 'HEAD')) seen.push([method, path]);
-  }
-  return seen;
-}
+/** Route-table helpers moved to the shared src/testing/routes.ts (the access matrix uses them too). */
+export { appRoutes, routesOf } from '../testing/routes.ts';
 
 export const date = (iso: string, prefix: string) => {
   const [y, m, d] = iso.split('-');
