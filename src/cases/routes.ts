@@ -71,14 +71,23 @@ export async function caseRoutes(app: FastifyInstance, { services }: { services:
   });
 
   // Opening a case
+  // Who may open a case is decided before the form is read, so a refused user is told so rather than shown field errors.
+  const mayOpenCase = (p: NonNullable<FastifyRequest['principal']>) =>
+    p.organisation.kind === 'force' && p.roles.some((r) => r === 'investigator' || r === 'police_supervisor');
+  const cannotOpenCase = () => new HttpError(403, 'You cannot open a case', 'Only police investigators and supervisors can open a case.');
+
   app.get('/cases/new', async (request, reply) => {
     const p = request.principal!;
-    if (p.organisation.kind !== 'force' || !p.roles.some((r) => r === 'investigator' || r === 'police_supervisor')) throw new HttpError(403, 'You cannot open a case', 'Only police investigators and supervisors can open a case.');
+    if (!mayOpenCase(p)) throw cannotOpenCase();
     return reply.render('case-form.njk', { pageTitle: 'Open a case', values: {}, ...(await referenceData(p.organisation.forceId!)) });
   });
 
   app.post('/cases', async (request, reply) => {
     const p = request.principal!;
+    if (!mayOpenCase(p)) {
+      await services.audit.record({ actorUserId: p.userId, action: 'case:create', outcome: 'denied', requestId: request.id });
+      throw cannotOpenCase();
+    }
     const body = (request.body ?? {}) as Record<string, unknown>;
     const form = validateForm(caseSchema(today), nestDates(body, ['offenceDate', 'reportedDate']));
     if (!form.ok) return invalid(reply, 'case-form.njk', { pageTitle: 'Open a case', values: body, ...(await referenceData(p.organisation.forceId ?? undefined)) }, form);
