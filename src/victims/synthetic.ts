@@ -4,6 +4,7 @@ import type { FieldCipher } from '../platform/crypto.ts';
 import { enqueue } from '../platform/jobs.ts';
 import { renderLetter } from './letters.ts';
 import { ENHANCED_WORKING_DAYS, ISVA_SCOPES, LETTER_TEMPLATE_LABELS, type LetterTemplate, MEASURES, PTM_OFFER_WORKING_DAYS, QUERY_TARGET_WORKING_DAYS, STANDARD_WORKING_DAYS } from './schemas.ts';
+import { mulberry32 } from '../linkage/engine/random.ts';
 
 /**
  * Deterministic synthetic victim care over already generated synthetic cases: Victims' Code duties from the
@@ -30,17 +31,8 @@ export interface VictimCareSeedSummary {
   consents: number; revoked: number; queries: number; replied: number; vlos: number; meetings: Record<string, number>; measures: number; letters: number;
 }
 
-/** mulberry32: small, fast and deterministic. */
-function rngFrom(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** One seeded generator for all synthetic data and model fitting (mulberry32). */
+const rngFrom = mulberry32;
 
 const JOURNEY_TO_DUTY: Record<string, string> = {
   suspect_arrested: 'arrest', interview_under_caution: 'interview_under_caution', bailed: 'released_on_bail', released_under_investigation: 'released_under_investigation',
