@@ -155,12 +155,17 @@ export async function apiRoutes(app: FastifyInstance, { services, config }: { se
     }
     let response: StoredResponse;
     try {
-      response = await run();
+      // The write and the stored response commit together: a process killed after the write cannot leave a key that
+      // a retry (after ABANDONED_MS) would run again, duplicating the write.
+      response = await services.db.transaction(async () => {
+        const r = await run();
+        await idempotency.complete(caller.clientId, key, r);
+        return r;
+      });
     } catch (err) {
       await idempotency.release(caller.clientId, key);
       throw err;
     }
-    await idempotency.complete(caller.clientId, key, response);
     return send(response);
   }
 

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
@@ -18,6 +19,48 @@ export interface Db extends Queryable {
   close(): Promise<void>;
 }
 
+/**
+ * The transaction the current async call chain is inside. While a transaction runs, db.query and db.transaction
+ * called anywhere below it (a service that only holds `db`) join it — a nested transaction becomes a savepoint —
+ * so a caller can make several services' writes and its own bookkeeping one atomic unit (the API's Idempotency-Key
+ * record commits with the write it describes). Work that outlives the transaction (a fire-and-forget promise started
+ * inside it) falls back to the pool once it has ended.
+ */
+interface Ambient {
+  owner: Db;
+  tx: Queryable;
+  open: boolean;
+  savepoints: number;
+}
+const ambient = new AsyncLocalStorage<Ambient>();
+
+function joined(owner: Db): Ambient | undefined {
+  const a = ambient.getStore();
+  return a && a.owner === owner && a.open ? a : undefined;
+}
+
+async function inSavepoint<T>(a: Ambient, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  const name = `tandem_sp_${++a.savepoints}`;
+  await a.tx.exec(`SAVEPOINT ${name}`);
+  try {
+    const result = await fn(a.tx);
+    await a.tx.exec(`RELEASE SAVEPOINT ${name}`);
+    return result;
+  } catch (err) {
+    await a.tx.exec(`ROLLBACK TO SAVEPOINT ${name}`).catch(() => undefined);
+    throw err;
+  }
+}
+
+async function runAmbient<T>(owner: Db, tx: Queryable, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  const a: Ambient = { owner, tx, open: true, savepoints: 0 };
+  try {
+    return await ambient.run(a, () => fn(tx));
+  } finally {
+    a.open = false;
+  }
+}
+
 // Return timestamps and dates as they are, so both drivers agree: timestamptz → Date, date → 'YYYY-MM-DD', bigint → number.
 pg.types.setTypeParser(1082, (v) => v);
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -33,15 +76,21 @@ export class PostgresDb implements Db {
   }
 
   async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+    const a = joined(this);
+    if (a) return a.tx.query<T>(sql, params);
     const r = await this.pool.query(sql, params as unknown[]);
     return r.rows as T[];
   }
 
   async exec(sql: string): Promise<void> {
+    const a = joined(this);
+    if (a) return a.tx.exec(sql);
     await this.pool.query(sql);
   }
 
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    const a = joined(this);
+    if (a) return inSavepoint(a, fn);
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
@@ -51,7 +100,7 @@ export class PostgresDb implements Db {
           await client.query(sql);
         },
       };
-      const result = await fn(tx);
+      const result = await runAmbient(this, tx, fn);
       await client.query('COMMIT');
       return result;
     } catch (err) {
@@ -120,22 +169,32 @@ export class PgliteDb implements Db {
   }
 
   async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+    const a = joined(this);
+    if (a) return a.tx.query<T>(sql, params);
     const r = await this.pglite.query<T>(sql, params as unknown[]);
     return r.rows;
   }
 
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    const a = joined(this);
+    if (a) return inSavepoint(a, fn);
     return this.pglite.transaction(async (t) =>
-      fn({
-        query: async <R>(sql: string, params: unknown[] = []) => (await t.query<R>(sql, params as unknown[])).rows,
-        exec: async (sql: string) => {
-          await t.exec(sql);
+      runAmbient(
+        this,
+        {
+          query: async <R>(sql: string, params: unknown[] = []) => (await t.query<R>(sql, params as unknown[])).rows,
+          exec: async (sql: string) => {
+            await t.exec(sql);
+          },
         },
-      }),
+        fn,
+      ),
     );
   }
 
   async exec(sql: string): Promise<void> {
+    const a = joined(this);
+    if (a) return a.tx.exec(sql);
     await this.pglite.exec(sql);
   }
 
