@@ -4,6 +4,8 @@ import { buildApp } from './app.ts';
 import { type Config, loadConfig } from './config.ts';
 import { type Db, openDatabase } from './db/database.ts';
 import { migrate } from './db/migrate.ts';
+import { FieldCipher } from './platform/crypto.ts';
+import { checkKeyRing } from './platform/key-check.ts';
 import { JobWorker } from './platform/jobs.ts';
 import { createServices } from './services.ts';
 
@@ -34,6 +36,7 @@ export async function startServer(options: { config?: Config; beforeListen?: (db
   try {
     const applied = await migrate(db, log);
     if (applied.length) log(`database: ${applied.length} migration(s) applied`);
+    await checkKeyRing(db, new FieldCipher(config.encryptionKeys), new Date());
     await options.beforeListen?.(db, config);
     const services = createServices(db, config);
     const app = await buildApp({ config, services, logger: config.env === 'production' ? true : { level: 'warn' } });

@@ -87,6 +87,11 @@ describe.skipIf(TEST_BACKEND === 'postgres')('tandem CLI on an embedded data dir
     expect((await fetch(`${third.url}/ping`)).status).toBe(200);
     third.child.kill('SIGTERM');
     await new Promise((r) => third.child.on('exit', r));
+
+    // The same data with another encryption key: refused at start with the reason, not a 500 at the first sign-in.
+    const otherKey = await run(['serve'], { TANDEM_DATA_DIR: dataDir, PORT: '0', TANDEM_ENCRYPTION_KEYS: `dev:${Buffer.alloc(32, 8).toString('base64')}` });
+    expect(otherKey.code).toBe(1);
+    expect(otherKey.stderr).toContain('"dev" in TANDEM_ENCRYPTION_KEYS are not the keys this database was encrypted with');
   });
 
   it('seed rejects a bad --cases with a clear message and exit code 2', async () => {

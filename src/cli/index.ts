@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.ts';
 import { DataDirLockedError, openDatabase } from '../db/database.ts';
 import { migrate } from '../db/migrate.ts';
+import { KeyRingMismatchError } from '../platform/key-check.ts';
 
 const HELP = `Usage: tandem <command> [options]
 
@@ -86,7 +87,7 @@ main(process.argv.slice(2)).then(
     if (code !== -1) process.exit(code);
   },
   (err: unknown) => {
-    if (err instanceof DataDirLockedError || err instanceof ConfigError) {
+    if (err instanceof DataDirLockedError || err instanceof ConfigError || err instanceof KeyRingMismatchError) {
       console.error(`tandem: ${err.message}`);
       process.exit(1);
     }

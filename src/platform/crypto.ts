@@ -23,6 +23,11 @@ export class FieldCipher {
     this.keys = new Map(keyRing.map((k) => [k.id, k.key]));
   }
 
+  /** The id of the key new values are encrypted with (the first in the ring). */
+  get currentKeyId(): string {
+    return this.current.id;
+  }
+
   encrypt(plaintext: string, ctx: FieldContext): string {
     const iv = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', this.current.key, iv);
