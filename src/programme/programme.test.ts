@@ -307,6 +307,8 @@ describe('the programme: the JNAP, the annex, training, workforce, pilots and ca
     expect((await analyst.get('/programme/commitments/jnap-01/update')).statusCode).toBe(403);
     await analyst.get('/programme/commitments/jnap-01');
     expect((await analyst.post('/programme/commitments/jnap-01/update', { status: 'complete', update: 'x', version: '1' })).statusCode).toBe(403);
+    // Refused before validation: an invalid form from someone who may not record figures is 403, not a list of field errors.
+    expect((await police.post('/programme/workforce', { measure: 'cps_rasso_fte', value: 'lots' })).statusCode).toBe(403);
     expect((await analyst.get('/programme/commitments/jnap-01')).body).not.toContain('data-qa="update-commitment"');
     expect((await lead.get('/programme/commitments/jnap-01')).body).toContain('data-qa="update-commitment"');
     expect((await lead.get('/programme/commitments/nope')).statusCode).toBe(404);

@@ -46,14 +46,16 @@ export async function programmeRoutes(app: FastifyInstance, { services }: { serv
     request: FastifyRequest, reply: FastifyReply,
     opts: { schema: S; dates?: string[]; template: string; page: () => Promise<Record<string, unknown>>; run: (value: z.infer<S>) => Promise<string> },
   ) {
+    // The page first: it checks the person may use the form, so validation never answers someone who may not.
+    const page = await opts.page();
     const body = (request.body ?? {}) as Record<string, unknown>;
     const form = validateForm(opts.schema, opts.dates ? nestDates(body, opts.dates) : body);
-    if (!form.ok) return reply.code(400).render(`programme/views/${opts.template}`, { labels: LABELS, ...(await opts.page()), values: body, errors: form.errors, fieldErrors: form.byField });
+    if (!form.ok) return reply.code(400).render(`programme/views/${opts.template}`, { labels: LABELS, ...page, values: body, errors: form.errors, fieldErrors: form.byField });
     try {
       return reply.redirect(await opts.run(form.value), 303);
     } catch (err) {
       if (!(err instanceof FormError)) throw err;
-      return reply.code(400).render(`programme/views/${opts.template}`, { labels: LABELS, ...(await opts.page()), values: body, errors: err.errors, fieldErrors: err.byField });
+      return reply.code(400).render(`programme/views/${opts.template}`, { labels: LABELS, ...page, values: body, errors: err.errors, fieldErrors: err.byField });
     }
   }
 

@@ -118,6 +118,8 @@ export async function scrutinyRoutes(app: FastifyInstance, { services }: { servi
     return reply.code(303).redirect(`/scrutiny/packs/${request.params.packId}?done=recommendation`);
   });
   app.post<{ Params: P }>('/scrutiny/recommendations/:recId/status', async (request, reply) => {
+    // Who may update comes before what they sent: someone without access learns nothing from validation messages.
+    await s.recommendationForUpdate(request.principal!, request.params.recId!, request.id);
     const form = validateForm(recommendationStatusSchema, body(request));
     if (!form.ok) throw new HttpError(400, 'Select the status', 'Go back and select the status of the recommendation. Nothing has been saved.');
     const rec = await s.updateRecommendation(request.principal!, request.params.recId!, form.value, request.id);

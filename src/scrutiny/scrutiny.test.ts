@@ -187,6 +187,8 @@ describe('scrutiny panels: selection, redacted packs, findings, re-opening into 
     expect(stale.statusCode).toBe(409);
     expect((await db.query<{ status: string }>('SELECT status FROM scrutiny_recommendations WHERE id = $1', [recId]))[0]!.status).toBe('in_progress');
     expect((await member.post(`/scrutiny/recommendations/${recId}/status`, { status: 'done', statusNote: '', version: '2' })).statusCode).toBe(403);
+    // Refused for who they are, not for what they sent: an empty form from the member is 403 too, not a validation page.
+    expect((await member.post(`/scrutiny/recommendations/${recId}/status`, {})).statusCode).toBe(403);
     const form = await sup.get(`/scrutiny/recommendations/${recId}/reopen`);
     expect(form.statusCode).toBe(200);
     const empty = await sup.post(`/scrutiny/recommendations/${recId}/reopen`, { caseSummary: '', questions: '', strategy: '', priority: '' });

@@ -296,11 +296,17 @@ export class ScrutinyService {
     return id;
   }
 
-  async updateRecommendation(principal: Principal, recId: string, input: { status: RecommendationStatus; statusNote: string; version: number }, requestId?: string) {
+  /** The recommendation, if this person may update it (its owner or a coordinator of the panel); refused otherwise. */
+  async recommendationForUpdate(principal: Principal, recId: string, requestId?: string) {
     const rec = await this.repo().recommendation(recId);
     if (!rec) throw notFound();
     const { basis } = await this.panelFor(principal, rec.panel_id, 'panel:review', requestId);
     if (basis !== 'coordinator' && rec.owner_user_id !== principal.userId) throw forbidden('Only the owner or the panel’s coordinators can update a recommendation.');
+    return rec;
+  }
+
+  async updateRecommendation(principal: Principal, recId: string, input: { status: RecommendationStatus; statusNote: string; version: number }, requestId?: string) {
+    const rec = await this.recommendationForUpdate(principal, recId, requestId);
     await this.db.transaction(async (tx) => {
       const rows = await tx.query('UPDATE scrutiny_recommendations SET status = $2, status_note = $3, updated_at = $4, version = version + 1 WHERE id = $1 AND version = $5 RETURNING id', [rec.id, input.status, input.statusNote, this.clock.now(), input.version]);
       if (!rows.length) throw new ConflictError([{ label: 'Status', current: rec.status, submitted: input.status }], `/scrutiny/packs/${rec.pack_id}`);
