@@ -146,13 +146,13 @@ export class Agent {
 }
 
 /** Signs in through the real pages (password, then TOTP code) and returns the agent. */
-export async function signIn(app: FastifyInstance, username: string, clock: Clock = systemClock): Promise<Agent> {
+export async function signIn(app: FastifyInstance, username: string, clock: Clock = systemClock, credentials = { password: TEST_PASSWORD, totpSecret: TEST_TOTP_SECRET }): Promise<Agent> {
   const agent = new Agent(app);
   await agent.get('/sign-in');
-  const first = await agent.post('/sign-in', { username, password: TEST_PASSWORD });
+  const first = await agent.post('/sign-in', { username, password: credentials.password });
   if (first.statusCode !== 303 || first.headers.location !== '/sign-in/code') throw new Error(`password step failed for ${username}: ${first.statusCode}`);
   await agent.get('/sign-in/code');
-  const second = await agent.post('/sign-in/code', { code: totpCode(TEST_TOTP_SECRET, clock.now()) });
+  const second = await agent.post('/sign-in/code', { code: totpCode(credentials.totpSecret, clock.now()) });
   if (second.statusCode !== 303) throw new Error(`code step failed for ${username}: ${second.statusCode} ${second.body.slice(0, 300)}`);
   await agent.get('/cases');
   return agent;
