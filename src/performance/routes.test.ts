@@ -95,6 +95,16 @@ describe('performance pages', () => {
     expect(res.body).toContain('The last quarter must be the same as or after the first quarter');
   });
 
+  it('answers a quarter that is not one with the error summary (or 400 for the CSV), not a 500 (found by sqlmap)', async () => {
+    for (const from of ['1868', "2024Q4'\"><x"]) {
+      const page = await lead.get(`/performance/dashboard?group=adult_rape&from=${encodeURIComponent(from)}&to=2025Q1`);
+      expect(page.statusCode).toBe(200);
+      expect(page.body).toContain('The first quarter must be a quarter like 2024Q2');
+      const csv = await lead.get(`/performance/dashboard.csv?group=adult_rape&from=${encodeURIComponent(from)}&to=2025Q1&table=measures`);
+      expect(csv.statusCode).toBe(400);
+    }
+  });
+
   it('gives a force its own detail and national totals, never another force or Area', async () => {
     const own = await kentSupervisor.get('/performance/dashboard');
     expect(own.statusCode).toBe(200);
