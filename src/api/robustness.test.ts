@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import type { Db } from '../db/database.ts';
@@ -6,28 +7,25 @@ import type { Services } from '../services.ts';
 import { createUser, testApp, testDb } from '../testing/harness.ts';
 import { apiAgent, caseBody, count, registerClient, tokenFor } from './test-support.ts';
 
-/** A small seeded generator of hostile JSON: wrong types, huge, unicode and control strings, deep nesting. */
-function hostile(seed: number) {
-  let s = seed >>> 0;
-  const rnd = () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
-  const pick = <T>(xs: T[]): T => xs[Math.floor(rnd() * xs.length)]!;
-  const strings = ['', ' ', '\u0000', '\u202e\u200b', '😀'.repeat(50), 'x'.repeat(20000), "'; DROP TABLE cases; --", '<script>alert(1)</script>', '2025-02-30', '9999-99-99', '../../etc/passwd', '%00', 'SOA2003-s1'];
-  const value = (depth: number): unknown => {
-    const k = Math.floor(rnd() * (depth > 2 ? 5 : 8));
-    switch (k) {
-      case 0: return pick(strings);
-      case 1: return pick([0, -1, 1e308, 3.5, Number.MAX_SAFE_INTEGER]);
-      case 2: return pick([true, false, null]);
-      case 3: return pick(strings).slice(0, 10);
-      case 4: return { day: pick(strings), month: 2, year: [2025] };
-      case 5: return Array.from({ length: Math.floor(rnd() * 4) }, () => value(depth + 1));
-      default: return Object.fromEntries(Array.from({ length: Math.floor(rnd() * 4) }, () => [pick(['a', 'offences', '__proto__', 'constructor', 'day']), value(depth + 1)]));
-    }
-  };
-  const fields = ['offences', 'offenceDate', 'reportedDate', 'summary', 'cpsAreaId', 'givenName', 'familyName', 'dateOfBirth', 'aliases', 'phones', 'vulnerabilities',
-    'contactMethod', 'mayLeaveMessage', 'caseSummary', 'questions', 'strategy', 'priority', 'provided', 'notApplicable', 'url', 'eventTypes', 'ageAtOffence'];
-  return () => Object.fromEntries(fields.filter(() => rnd() < 0.6).map((f) => [f, value(0)]));
-}
+/**
+ * Hostile JSON for one operation, from its request schema in the OpenAPI document: each of the schema's fields (and
+ * stray ones, prototype keys included) set to wrong types, huge, unicode, control and injection strings, odd numbers,
+ * nested objects and arrays. Only some fields are present in each body.
+ */
+const hostileString = fc.oneof(
+  fc.string({ maxLength: 30 }),
+  fc.string({ unit: 'binary', maxLength: 30 }),
+  fc.constantFrom('', ' ', '\u0000', '\u202e\u200b\ufeff', '😀'.repeat(50), 'x'.repeat(20_000), "'; DROP TABLE cases; --", '<script>alert(1)</script>', '2025-02-30', '9999-99-99',
+    '../../etc/passwd', '%00', 'SOA2003-s1', 'https://127.0.0.1:1/hook', '1e308'),
+);
+const hostileJson = fc.letrec((tie) => ({
+  value: fc.oneof({ depthSize: 'small', withCrossShrink: true },
+    hostileString, fc.integer(), fc.double(), fc.constantFrom(0, -1, 1e308, Number.MAX_SAFE_INTEGER, true, false, null),
+    fc.array(tie('value'), { maxLength: 3 }), fc.dictionary(fc.constantFrom('day', 'month', 'year', 'a', '__proto__', 'constructor'), tie('value'), { maxKeys: 3 })),
+})).value;
+const bodyFor = (fields: string[]) => fc.record(Object.fromEntries([...fields, 'unexpected', '__proto__'].map((f) => [f, hostileJson])), { requiredKeys: [] });
+
+const RUNS = Number(process.env.FUZZ_RUNS ?? 30);
 
 describe('API robustness: hostile input gives a clear 4xx, never a 5xx, and writes nothing', () => {
   let db: Db;
@@ -50,28 +48,74 @@ describe('API robustness: hostile input gives a clear 4xx, never a 5xx, and writ
     await db?.close();
   });
 
-  it('answers 300 hostile bodies across every write with problem+json 4xx and no new rows', async () => {
-    const tables = ['cases', 'victims', 'suspects', 'witnesses', 'ea_requests', 'charging_submissions', 'api_webhook_subscriptions', 'api_idempotency'];
-    const before = await Promise.all(tables.map((t) => count(db, t)));
-    const gen = hostile(20251129);
-    const targets: ['POST' | 'PUT', string, Record<string, string>?][] = [
-      ['POST', '/api/v1/cases'], ['PUT', `/api/v1/cases/${caseId}`, { 'if-match': '"case-1"' }], ['POST', `/api/v1/cases/${caseId}/victims`],
-      ['POST', `/api/v1/cases/${caseId}/suspects`], ['POST', `/api/v1/cases/${caseId}/witnesses`], ['POST', `/api/v1/cases/${caseId}/early-advice-requests`],
-      ['POST', `/api/v1/cases/${caseId}/charging-submissions`], ['POST', '/api/v1/webhook-subscriptions'],
-    ];
-    const statuses = new Map<number, number>();
-    for (let i = 0; i < 300; i++) {
-      const [method, url, headers] = targets[i % targets.length]!;
-      const body = gen();
-      const res = method === 'POST' ? await api.post(url, body, { 'idempotency-key': `fuzz-${i}-key`, ...headers }) : await api.put(url, body, { 'idempotency-key': `fuzz-${i}-key`, ...headers });
-      statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
-      if (res.statusCode >= 500 || res.statusCode < 400) throw new Error(`${method} ${url} ${JSON.stringify(body).slice(0, 300)} → ${res.statusCode} ${res.body.slice(0, 300)}`);
-      expect(String(res.headers['content-type'])).toMatch(/^application\/problem\+json/);
-      expect(res.json().detail ?? res.json().title).toBeTruthy();
+  it('answers hostile bodies to every write operation in the OpenAPI document with problem+json 4xx and no new rows', async () => {
+    const doc = (await api.get('/api/v1/openapi.json')).json() as {
+      paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { $ref?: string } }> }; parameters?: { $ref?: string; name?: string }[] }>>;
+      components: { schemas: Record<string, { properties?: Record<string, unknown> }> };
+    };
+    // The records the path parameters name: one of each, so a body reaches validation, not a 404.
+    const person = async (collection: string) => {
+      const res = await api.post(`/api/v1/cases/${caseId}/${collection}`, {
+        victims: { givenName: 'Amelia', familyName: 'Quintrell', dateOfBirth: '1998-06-14', ageAtOffence: 26, contactMethod: 'phone', phone: '07700 900123', mayLeaveMessage: false, interviewerSex: 'female', enhancedRights: true },
+        suspects: { givenName: 'Robert', familyName: 'Hallworth' },
+        witnesses: { givenName: 'Wendy', familyName: 'Witness', relationship: 'Friend' },
+      }[collection]);
+      expect(res.statusCode).toBe(201);
+      return { personId: res.json().id as string, etag: String(res.headers.etag) };
+    };
+    const ids: Record<string, { personId: string; etag: string }> = { victims: await person('victims'), suspects: await person('suspects'), witnesses: await person('witnesses') };
+    const targets: { method: 'POST' | 'PUT'; path: string; url: string; fields: string[]; etag?: string }[] = [];
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(ops)) {
+        const json = op.requestBody?.content['application/json'];
+        if (!json) continue; // the token endpoint is form-encoded: tested below
+        const ref = json.schema.$ref?.split('/').pop();
+        const fields = Object.keys((ref && doc.components.schemas[ref]?.properties) ?? {});
+        const collection = /\/cases\/\{caseId\}\/(\w+)\/\{personId\}$/.exec(path)?.[1] ?? '';
+        const url = path.replace('{caseId}', caseId).replace('{personId}', ids[collection]?.personId ?? 'none');
+        targets.push({ method: method.toUpperCase() as 'POST' | 'PUT', path, url, fields, etag: ids[collection]?.etag });
+      }
     }
-    expect([...statuses.keys()].every((s) => s >= 400 && s < 500)).toBe(true);
-    expect(await Promise.all(tables.map((t) => count(db, t)))).toEqual(before);
-  }, 120_000);
+    // Every write in the spec is covered (a new operation joins this test by being documented).
+    expect(targets.map((t) => `${t.method} ${t.path}`)).toEqual(expect.arrayContaining([
+      'POST /api/v1/cases', 'PUT /api/v1/cases/{caseId}', 'POST /api/v1/cases/{caseId}/victims', 'PUT /api/v1/cases/{caseId}/suspects/{personId}',
+      'POST /api/v1/cases/{caseId}/early-advice-requests', 'POST /api/v1/cases/{caseId}/charging-submissions', 'POST /api/v1/webhook-subscriptions',
+    ]));
+    expect(targets.every((t) => t.fields.length > 0)).toBe(true);
+
+    const tables = (await db.query<{ t: string }>(`SELECT table_name AS t FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'
+      AND table_name NOT IN ('audit_log', 'api_rate_windows', 'api_tokens', 'schema_migrations') ORDER BY 1`)).map((r) => r.t);
+    const counts = async () => Promise.all(tables.map((t) => count(db, t)));
+    const before = await counts();
+    const statuses = new Map<number, number>();
+    let sent = 0;
+    for (const t of targets) {
+      await fc.assert(fc.asyncProperty(bodyFor(t.fields), async (body) => {
+        // The current ETag, so an update reaches validation rather than stopping at the version check.
+        const etag = t.method === 'PUT' ? (t.etag ?? String((await api.get(`/api/v1/cases/${caseId}`)).headers.etag ?? '')) : '';
+        const headers = { 'idempotency-key': `fuzz-${++sent}-key`, ...(etag ? { 'if-match': etag } : {}) };
+        const res = t.method === 'POST' ? await api.post(t.url, body, headers) : await api.put(t.url, body, headers);
+        statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
+        if (res.statusCode >= 500 || res.statusCode < 400) throw new Error(`${t.method} ${t.url} ${JSON.stringify(body).slice(0, 300)} → ${res.statusCode} ${res.body.slice(0, 300)}`);
+        expect(String(res.headers['content-type'])).toMatch(/^application\/problem\+json/);
+        expect(res.json().detail ?? res.json().title).toBeTruthy();
+      }), { numRuns: RUNS, seed: 20251129, endOnFailure: true });
+    }
+    console.log(JSON.stringify({ fuzz: 'api', operations: targets.length, requests: sent, statuses: Object.fromEntries(statuses) }));
+    expect(statuses.get(400)).toBeGreaterThan(sent / 2); // most reach validation, not an access or version check
+    expect(await counts()).toEqual(before);
+  }, 300_000);
+
+  it('answers hostile token requests with problem+json 4xx and issues nothing', async () => {
+    const before = await count(db, 'api_tokens');
+    await fc.assert(fc.asyncProperty(fc.record({ grant_type: hostileString, client_id: hostileString, client_secret: hostileString, scope: hostileString }, { requiredKeys: [] }), async (form) => {
+      const res = await app.inject({ method: 'POST', url: '/api/v1/oauth/token', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams(form).toString() });
+      expect(res.statusCode).toBeGreaterThanOrEqual(400);
+      expect(res.statusCode).toBeLessThan(500);
+      expect(String(res.headers['content-type'])).toMatch(/json/);
+    }), { numRuns: 50, seed: 7 });
+    expect(await count(db, 'api_tokens')).toBe(before);
+  });
 
   it('answers an array body, a bad Idempotency-Key and an oversized body with problem+json', async () => {
     const cases = [
