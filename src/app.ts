@@ -12,6 +12,7 @@ import type { Config } from './config.ts';
 import { buildAssets, BUILD_DIR, type AssetManifest } from './platform/assets/build.ts';
 import { authRoutes, loadSession, SESSION_COOKIE } from './platform/auth/routes.ts';
 import { ConflictError, HttpError } from './platform/errors.ts';
+import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from './db/unavailable.ts';
 import { healthRoutes } from './platform/health.ts';
 import type { Principal } from './platform/principal.ts';
 import type { Session } from './platform/sessions.ts';
@@ -83,6 +84,11 @@ export async function buildApp({ config, services, logger = false }: AppOptions)
     else if ((error as { statusCode?: number }).statusCode && (error as { statusCode: number }).statusCode < 500) {
       const e = error as { statusCode: number; message: string };
       httpError = new HttpError(e.statusCode, e.statusCode === 413 ? 'Request too large' : 'Bad request', e.message);
+    } else if (isDatabaseUnavailable(error)) {
+      // The database is restarting or unreachable: say so at once; the pool reconnects when it is back.
+      request.log.warn({ err: error }, 'database unavailable');
+      reply.header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
+      httpError = new HttpError(503, 'Sorry, the service is unavailable', 'Try again in a few seconds.');
     } else {
       request.log.error({ err: error }, 'unhandled error');
       httpError = new HttpError(500, 'Sorry, there is a problem with the service', 'Try again later. Nothing you entered has been saved.');

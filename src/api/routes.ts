@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import type { Config } from '../config.ts';
+import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../db/unavailable.ts';
 import { ConflictError, HttpError, notFound } from '../platform/errors.ts';
 import { validateForm } from '../platform/validation.ts';
 import type { Services } from '../services.ts';
@@ -76,6 +77,11 @@ export async function apiRoutes(app: FastifyInstance, { services, config }: { se
       [status, title, detail] = [413, 'Content Too Large', 'The body is larger than 1 MB.'];
     } else if (e.statusCode && e.statusCode < 500) {
       [status, title, detail] = [400, 'Bad Request', e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ? 'The JSON body is empty.' : 'The body is not valid JSON.'];
+    } else if (isDatabaseUnavailable(e)) {
+      // The database is restarting or unreachable: fail fast so the client retries; the pool reconnects when it is back.
+      request.log.warn({ err: error }, 'database unavailable');
+      reply.header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
+      [status, title, detail] = [503, 'Service Unavailable', 'The database is unavailable. Retry after the number of seconds in Retry-After (with the same Idempotency-Key for a write).'];
     } else {
       request.log.error({ err: error }, 'unhandled API error');
       [status, title, detail] = [500, 'Internal Server Error', 'Something went wrong. Nothing was saved; try again later.'];

@@ -72,6 +72,9 @@ export class PostgresDb implements Db {
   static connect(url: string, options: { schema?: string; max?: number } = {}): PostgresDb {
     // A schema (tests: one per test file) is set as a connection option, so every pooled connection has it from the start.
     const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, options: options.schema ? `-c search_path=${options.schema}` : undefined });
+    // An idle connection the server drops (restart, failover) is discarded by the pool and replaced on demand; without
+    // a listener its 'error' event would crash the process.
+    pool.on('error', () => undefined);
     return new PostgresDb(pool);
   }
 
@@ -92,6 +95,11 @@ export class PostgresDb implements Db {
     const a = joined(this);
     if (a) return inSavepoint(a, fn);
     const client = await this.pool.connect();
+    // The same for a connection lost while checked out: the query in progress fails (and the request gets a 503);
+    // the event must not crash the process, and the broken connection is discarded rather than reused.
+    let broken: Error | undefined;
+    const onError = (err: Error) => (broken = err);
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const tx: Queryable = {
@@ -104,10 +112,11 @@ export class PostgresDb implements Db {
       await client.query('COMMIT');
       return result;
     } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      await client.query('ROLLBACK').catch((e: Error) => (broken ??= e));
       throw err;
     } finally {
-      client.release();
+      client.off('error', onError);
+      client.release(broken);
     }
   }
 
