@@ -41,6 +41,10 @@ const { values } = parseArgs({
     pool: { type: 'string', default: '10' },
     schema: { type: 'string', default: 'bench_load' },
     reseed: { type: 'boolean', default: false },
+    /** Comma-separated subset of the scenarios to run (the baseline always runs: the ratios need it). */
+    only: { type: 'string' },
+    /** Write a V8 CPU profile of the app process into this folder (node --cpu-prof), to see where its time goes. */
+    'app-cpu-prof': { type: 'string' },
   },
 });
 
@@ -127,7 +131,7 @@ async function main() {
 
     // 3. Servers, each in its own process.
     const env = { ...process.env, BENCH_DATABASE_URL: url, BENCH_SCHEMA: schema, BENCH_POOL: String(POOL), TANDEM_ENCRYPTION_KEYS: `${TEST_KEY.id}:${TEST_KEY.key.toString('base64')}`, TANDEM_SESSION_SECRET: SESSION_SECRET };
-    const [appPort, basePort] = await Promise.all([start('lib/load-server.ts', env, children), start('lib/load-baseline.ts', env, children)]);
+    const [appPort, basePort] = await Promise.all([start('lib/load-server.ts', env, children, values['app-cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(values['app-cpu-prof'])] : []), start('lib/load-baseline.ts', env, children)]);
     const app = `http://127.0.0.1:${appPort}`;
     const baseline = `http://127.0.0.1:${basePort}`;
 
@@ -198,8 +202,11 @@ async function main() {
         },
       },
     ];
+    const only = values.only?.split(',').map((x) => x.trim());
+    const unknown = only?.filter((x) => !scenarios.some((s) => s.name === x)) ?? [];
+    if (unknown.length) throw new Error(`--only: unknown scenario ${unknown.join(', ')} (${scenarios.map((s) => s.name).join(', ')})`);
     const results: Measured[] = [];
-    for (const s of scenarios) {
+    for (const s of scenarios.filter((x) => !only || x.name === 'baseline' || only.includes(x.name))) {
       if (WARMUP > 0) await run(s, WARMUP);
       const m = await run(s, DURATION);
       results.push(m);
@@ -230,7 +237,12 @@ async function main() {
       process.exitCode = 1;
     }
   } finally {
-    for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+    // Stop the servers and wait for them (a CPU profile is written as the process exits).
+    await Promise.all(children.filter((c) => c.exitCode === null).map((c) => new Promise<void>((resolve) => {
+      const timer = setTimeout(() => { c.kill('SIGKILL'); resolve(); }, 10_000);
+      c.once('exit', () => { clearTimeout(timer); resolve(); });
+      c.kill('SIGTERM');
+    })));
     await db.close();
   }
 }
@@ -242,8 +254,8 @@ async function run(s: Scenario, seconds: number): Promise<Measured> {
 }
 
 /** Starts a child server and resolves with its port once it prints {"listening": port}. */
-function start(script: string, env: NodeJS.ProcessEnv, children: ChildProcess[]): Promise<number> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench', script)], { env, stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT });
+function start(script: string, env: NodeJS.ProcessEnv, children: ChildProcess[], nodeArgs: string[] = []): Promise<number> {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path.join(ROOT, 'bench', script)], { env, stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT });
   children.push(child);
   let buffered = '';
   child.stderr!.on('data', (d) => process.stderr.write(`[${path.basename(script)}] ${d}`));
