@@ -30,13 +30,7 @@ async function open(): Promise<Session> {
 
 /** Signs in through the real pages, checking each page for accessibility on the way. */
 async function signIn(session: Session, username: string): Promise<void> {
-  const signInPage = new SignInPage(session.page);
-  await signInPage.goto();
-  await signInPage.checkAccessibility('the sign-in page');
-  await signInPage.enterPassword(username, TEST_PASSWORD);
-  expect(new URL(session.page.url()).pathname).toBe('/sign-in/code');
-  await signInPage.checkAccessibility('the security code page');
-  await signInPage.enterCode(totpCode(TEST_TOTP_SECRET, new Date()));
+  await new SignInPage(session.page).signInAs(username, { checkAccessibility: true });
 }
 
 describe('the joint case file in a browser', () => {

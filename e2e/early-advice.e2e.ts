@@ -1,7 +1,6 @@
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { totpCode } from '../src/platform/auth/totp.ts';
-import { createUser, TEST_PASSWORD, TEST_TOTP_SECRET } from '../src/testing/harness.ts';
+import { createUser } from '../src/testing/harness.ts';
 import { launchBrowser, newSession, type Session } from './support/browser.ts';
 import { AppPage, CaseFormPage, type DateParts, SignInPage } from './support/pages.ts';
 import { startServer, type TestServer, USERS } from './support/server.ts';
@@ -80,12 +79,7 @@ class Journey extends AppPage {
 
 async function signedIn(username: string): Promise<Session & { j: Journey }> {
   const session = await newSession(browser, server.baseUrl);
-  const signInPage = new SignInPage(session.page);
-  await signInPage.goto();
-  await signInPage.checkAccessibility('the sign-in page');
-  await signInPage.enterPassword(username, TEST_PASSWORD);
-  await signInPage.checkAccessibility('the security code page');
-  await signInPage.enterCode(totpCode(TEST_TOTP_SECRET, new Date()));
+  await new SignInPage(session.page).signInAs(username, { checkAccessibility: true });
   await expect.poll(() => new URL(session.page.url()).pathname).toBe('/cases');
   return { ...session, j: new Journey(session.page) };
 }

@@ -1,7 +1,6 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { totpCode } from '../src/platform/auth/totp.ts';
-import { caseIdFrom, forms, signIn as signInAgent, TEST_PASSWORD, TEST_TOTP_SECRET } from '../src/testing/harness.ts';
+import { caseIdFrom, forms, signIn as signInAgent } from '../src/testing/harness.ts';
 import { launchBrowser, newSession, type Session } from './support/browser.ts';
 import { AppPage, CaseFormPage, CaseListPage, CasePage, SignInPage, SuspectFormPage } from './support/pages.ts';
 import { startServer, type TestServer, USERS } from './support/server.ts';
@@ -64,10 +63,7 @@ afterAll(async () => {
 });
 
 async function signIn(session: Session, username: string): Promise<void> {
-  const signInPage = new SignInPage(session.page);
-  await signInPage.goto();
-  await signInPage.enterPassword(username, TEST_PASSWORD);
-  await signInPage.enterCode(totpCode(TEST_TOTP_SECRET, new Date()));
+  await new SignInPage(session.page).signInAs(username);
   await expect.poll(() => new URL(session.page.url()).pathname).toBe('/cases');
 }
 

@@ -1,9 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { totpCode } from '../src/platform/auth/totp.ts';
 import { addCase } from '../src/performance/test-support.ts';
-import { createUser, TEST_PASSWORD, TEST_TOTP_SECRET } from '../src/testing/harness.ts';
+import { createUser } from '../src/testing/harness.ts';
 import { launchBrowser, newSession, type Session } from './support/browser.ts';
 import { AppPage, SignInPage } from './support/pages.ts';
 import { startServer, type TestServer } from './support/server.ts';
@@ -48,10 +47,7 @@ afterAll(async () => {
 });
 
 async function signIn(session: Session, username: string): Promise<void> {
-  const signInPage = new SignInPage(session.page);
-  await signInPage.goto();
-  await signInPage.enterPassword(username, TEST_PASSWORD);
-  await signInPage.enterCode(totpCode(TEST_TOTP_SECRET, new Date()));
+  await new SignInPage(session.page).signInAs(username);
 }
 
 async function visit(page: Page, url: string, where: string): Promise<void> {

@@ -1,9 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { totpCode } from '../src/platform/auth/totp.ts';
 import { readOds } from '../src/platform/ods.ts';
-import { createUser, TEST_PASSWORD, TEST_TOTP_SECRET } from '../src/testing/harness.ts';
+import { createUser } from '../src/testing/harness.ts';
 import { launchBrowser, newSession, type Session } from './support/browser.ts';
 import { AppPage, SignInPage } from './support/pages.ts';
 import { startServer, type TestServer } from './support/server.ts';
@@ -49,10 +48,7 @@ afterAll(async () => {
 async function signedIn(username: string): Promise<{ page: Page; problems: string[]; p: ProgrammePage }> {
   const session = await newSession(browser, server.baseUrl);
   sessions.push(session);
-  const signInPage = new SignInPage(session.page);
-  await signInPage.goto();
-  await signInPage.enterPassword(username, TEST_PASSWORD);
-  await signInPage.enterCode(totpCode(TEST_TOTP_SECRET, new Date()));
+  await new SignInPage(session.page).signInAs(username);
   return { page: session.page, problems: session.problems, p: new ProgrammePage(session.page) };
 }
 

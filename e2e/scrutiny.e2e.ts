@@ -1,7 +1,6 @@
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { totpCode } from '../src/platform/auth/totp.ts';
-import { caseIdFrom, createUser, forms, signIn as injectSignIn, TEST_PASSWORD, TEST_TOTP_SECRET } from '../src/testing/harness.ts';
+import { caseIdFrom, createUser, forms, signIn as injectSignIn } from '../src/testing/harness.ts';
 import { launchBrowser, newSession, type Session } from './support/browser.ts';
 import { AppPage, type DateParts, SignInPage } from './support/pages.ts';
 import { startServer, type TestServer, USERS } from './support/server.ts';
@@ -63,10 +62,7 @@ class Scrutiny extends AppPage {
 }
 
 async function signIn(session: Session, username: string): Promise<void> {
-  const p = new SignInPage(session.page);
-  await p.goto();
-  await p.enterPassword(username, TEST_PASSWORD);
-  await p.enterCode(totpCode(TEST_TOTP_SECRET, new Date()));
+  await new SignInPage(session.page).signInAs(username);
 }
 
 describe('scrutiny panels in a browser', () => {

@@ -1,9 +1,8 @@
 import type { Browser, Locator } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { totpCode } from '../src/platform/auth/totp.ts';
 import { JobWorker } from '../src/platform/jobs.ts';
 import type { Principal } from '../src/platform/principal.ts';
-import { createUser, TEST_PASSWORD, TEST_TOTP_SECRET } from '../src/testing/harness.ts';
+import { createUser } from '../src/testing/harness.ts';
 import { addIsvaService, charge } from '../src/victims/test-support.ts';
 import { launchBrowser, newSession, type Session } from './support/browser.ts';
 import { AppPage, type DateParts, SignInPage } from './support/pages.ts';
@@ -89,12 +88,7 @@ class VictimCarePage extends AppPage {
 /** A fresh browser profile, signed in through the real pages (checked for accessibility on the way). */
 async function signedIn(username: string, displayName: string): Promise<{ session: Session; app: VictimCarePage }> {
   const session = await newSession(browser, server.baseUrl);
-  const signInPage = new SignInPage(session.page);
-  await signInPage.goto();
-  await signInPage.checkAccessibility('the sign-in page');
-  await signInPage.enterPassword(username, TEST_PASSWORD);
-  await signInPage.checkAccessibility('the security code page');
-  await signInPage.enterCode(totpCode(TEST_TOTP_SECRET, new Date()));
+  await new SignInPage(session.page).signInAs(username, { checkAccessibility: true });
   const app = new VictimCarePage(session.page);
   expect(await app.signedInAs().innerText()).toContain(displayName);
   await app.checkAccessibility(`the landing page of ${username}`);

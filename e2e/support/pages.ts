@@ -1,4 +1,6 @@
 import type { Locator, Page, Response } from 'playwright-core';
+import { totpCode } from '../../src/platform/auth/totp.ts';
+import { TEST_PASSWORD, TEST_TOTP_SECRET } from '../../src/testing/harness.ts';
 import { expectNoAxeViolations } from './axe.ts';
 
 /** Page objects: find things by data-qa attributes and by the accessible names people see, never by layout. */
@@ -75,6 +77,16 @@ export class SignInPage extends AppPage {
   async enterCode(code: string): Promise<void> {
     await this.page.getByLabel('Enter the 6-digit code from your authenticator app').fill(code);
     await this.submit('code-submit');
+  }
+
+  /** Signs a test user in through both real steps (password, then the authenticator code), optionally checking each page with axe. */
+  async signInAs(username: string, opts: { checkAccessibility?: boolean } = {}): Promise<void> {
+    await this.goto();
+    if (opts.checkAccessibility) await this.checkAccessibility('the sign-in page');
+    await this.enterPassword(username, TEST_PASSWORD);
+    if (new URL(this.page.url()).pathname !== '/sign-in/code') throw new Error(`${username}: the password step did not lead to the code page (at ${this.page.url()})`);
+    if (opts.checkAccessibility) await this.checkAccessibility('the security code page');
+    await this.enterCode(totpCode(TEST_TOTP_SECRET, new Date()));
   }
 }
 
