@@ -105,6 +105,8 @@ export async function ensureSeeded(opts: SeedOptions): Promise<SeedResult> {
     if (opts.cases > base) await multiply(db, cipher, base, opts.cases, opts.chunk ?? 100_000, (e) => log({ ...e, ms: elapsed() }));
 
     for (const t of COPIED_TABLES) await db.exec(`VACUUM ANALYZE ${t}`);
+    await verify(db, cipher, opts.cases);
+    log({ event: 'seed', step: 'verified', ms: elapsed() });
     await db.query('UPDATE bench_load_meta SET done = true');
     const result = { reused: false, seedMs: elapsed(), counts: await counts(db) };
     log({ event: 'seed', step: 'done', ...result.counts, ms: result.seedMs });
@@ -112,6 +114,26 @@ export async function ensureSeeded(opts: SeedOptions): Promise<SeedResult> {
   } finally {
     await db.close();
   }
+}
+
+/**
+ * The copy skipped foreign-key triggers, so check what they would have: every copied row belongs to a case, the
+ * case count is the target, and copied victims' and witnesses' identity decrypts on its own row (a sample).
+ */
+async function verify(db: Queryable, cipher: FieldCipher, target: number): Promise<void> {
+  const [{ n }] = (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM cases')) as [{ n: number }];
+  if (n !== target) throw new Error(`seeding: ${n} cases, expected ${target}`);
+  for (const t of COPIED_TABLES.filter((x) => x !== 'cases')) {
+    const [orphans] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${t} x WHERE NOT EXISTS (SELECT 1 FROM cases c WHERE c.id = x.case_id)`);
+    if (orphans!.n > 0) throw new Error(`seeding: ${orphans!.n} rows of ${t} belong to no case`);
+  }
+  const sample = async (table: string, columns: Record<string, string>) => {
+    const rows = await db.query<Record<string, string | null>>(`SELECT id, ${Object.keys(columns).join(', ')} FROM ${table} ORDER BY random() LIMIT 200`);
+    for (const r of rows) for (const [col, aad] of Object.entries(columns)) if (r[col]) cipher.decrypt(r[col]!, { table, column: aad, rowId: r.id! });
+    return rows.length;
+  };
+  const checked = await sample('victims', { name_enc: 'name', date_of_birth_enc: 'date_of_birth', contact_enc: 'contact' }) + await sample('witnesses', { name_enc: 'name', contact_enc: 'contact' });
+  if (checked === 0) throw new Error('seeding: no victims or witnesses to check');
 }
 
 async function counts(db: Queryable): Promise<Record<string, number>> {
