@@ -48,7 +48,7 @@ async function freePort(): Promise<number> {
   }
 }
 
-describe.skipIf(!!SKIP)('database restart in the middle of a load (private PostgreSQL cluster)', () => {
+describe.skipIf(!!SKIP)(`database restart in the middle of a load (private PostgreSQL cluster)${SKIP ? ` — skipped: ${SKIP}` : ''}`, () => {
   let dir = '';
   let server: ServeProcess | undefined;
   const pgctl = (...args: string[]) => pgBin('pg_ctl', ['-D', path.join(dir, 'data'), ...args]);

@@ -169,7 +169,7 @@ describe(`kill -9 of the server during a write load (${TEST_BACKEND})`, () => {
       backend: TEST_BACKEND, workers: WORKERS, attempts, successes: acked.size, inDoubt: inDoubt.length, retriedInProgress409: inProgress,
       retriedReplayed: firstRetry.filter((r) => r.status === 201 && r.headers.get('idempotent-replayed') === 'true').length,
       retriedCreated: firstRetry.filter((r) => r.status === 201 && r.headers.get('idempotent-replayed') !== 'true').length, lostWrites: lost, halfWritten: halfWritten.length, duplicates, casesStored: cases,
-      fiveXx: [...firstRetry, ...secondRetry].filter((r) => r.status >= 500).length, loadMs, restartMs, auditVerify: verify.stdout.trim(),
+      fiveXx: [...firstRetry, ...secondRetry].filter((r) => r.status >= 500).length, loadMs, restartMs, ms: Math.round(performance.now() - started), auditVerify: verify.stdout.trim(),
     });
 
     expect(lost).toBe(0);
