@@ -1,5 +1,7 @@
 /**
  * Load benchmark: `npm run bench:load [-- --cases 1000000 --duration 20 --connections 20 --reseed]`
+ *   more flags: --base 10000 (generator cases before multiplying), --warmup 3, --pool 10, --schema bench_load,
+ *   --only case-page,api-case,api-ea (the baseline always runs), --app-cpu-prof DIR (V8 profile of the app process).
  *
  * PostgreSQL (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test) seeded with N synthetic cases in
  * the schema `bench_load` (kept between runs; --reseed to rebuild; see bench/lib/load-seed.ts), then autocannon
