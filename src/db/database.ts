@@ -100,19 +100,27 @@ export class PostgresDb implements Db {
     let broken: Error | undefined;
     const onError = (err: Error) => (broken = err);
     client.on('error', onError);
+    // One statement at a time on the connection: code below an ambient transaction may issue queries concurrently
+    // (Promise.all), and COMMIT/ROLLBACK must wait for any still running (pg deprecates overlapping client.query).
+    let queue: Promise<unknown> = Promise.resolve();
+    const serial = <R>(run: () => Promise<R>): Promise<R> => {
+      const next = queue.then(run, run);
+      queue = next.catch(() => undefined);
+      return next;
+    };
     try {
-      await client.query('BEGIN');
+      await serial(() => client.query('BEGIN'));
       const tx: Queryable = {
-        query: async <R>(sql: string, params: unknown[] = []) => (await client.query(sql, params)).rows as R[],
+        query: async <R>(sql: string, params: unknown[] = []) => (await serial(() => client.query(sql, params))).rows as R[],
         exec: async (sql: string) => {
-          await client.query(sql);
+          await serial(() => client.query(sql));
         },
       };
       const result = await runAmbient(this, tx, fn);
-      await client.query('COMMIT');
+      await serial(() => client.query('COMMIT'));
       return result;
     } catch (err) {
-      await client.query('ROLLBACK').catch((e: Error) => (broken ??= e));
+      await serial(() => client.query('ROLLBACK')).catch((e: Error) => (broken ??= e));
       throw err;
     } finally {
       client.off('error', onError);
