@@ -49,7 +49,7 @@ const { values: opts } = parseArgs({
     // "queries" (default) = the GET pages and API operations with query parameters — search, filter, sort and
     // pagination, where SQL is most often built from strings (ORDER BY cannot take a bind parameter); "all"; "none".
     thorough: { type: 'string', default: 'queries' },
-    jobs: { type: 'string', default: '4' },
+    jobs: { type: 'string', default: '6' },
     level: { type: 'string' },
     risk: { type: 'string', default: '1' },
     technique: { type: 'string', default: 'BEUS' },
@@ -301,15 +301,18 @@ async function main(app: FastifyInstance, services: ReturnType<typeof createServ
       if (!hit) untestable.push(`GET ${p.url} (no page reached it with 200: path parameters filled from other links or a placeholder)`);
     } else if (p.method === 'POST') {
       const f = forms.get(p.url);
-      if (f) {
+      if (f && f.fields.some(([n]) => n !== '_csrf')) {
         // The page's own token: tokens are tied to the session's CSRF cookie and stay valid for it, so one is enough.
         // Empty fields get a plausible value, so that a payload in one field is not refused only because another is blank.
         const filled = f.fields.map(([n, v]): [string, string] => [n, v || (/-day$/.test(n) ? '3' : /-month$/.test(n) ? '2' : /-year$/.test(n) ? '2025' : /^(police|cps|isva|other|count|number|total)/i.test(n) ? '1' : 'sqlmap test')]);
         const data = new URLSearchParams(filled).toString();
         targets.push({ name: `form POST ${p.url}`, kind: 'form', method: 'POST', url: `${base}${f.action}`, data, role: f.role, csrfUrl: `${base}${f.page}`, points: f.fields.map(([n]) => n).filter((n) => n !== '_csrf') });
-      } else if (p.params.length) {
-        // A POST route the crawl found no form for (a button on a page it did not reach, a record it has none of): its path parameters.
-        targets.push({ name: `POST ${p.url}`, kind: 'post-path', method: 'POST', url: `${base}${mark(p.url)}`, data: `_csrf=${encodeURIComponent(browsers.get('investigator')!.csrf)}`, role: 'investigator', points: p.params.map((x) => `:${x}`) });
+      }
+      if (p.params.length) {
+        // Its path parameters, as their own target (sqlmap tests either the * markers or the body, not both): with the
+        // form's session and URL when the crawl found the form, else the investigator's and the ids other links used.
+        const b = browsers.get(f?.role ?? 'investigator')!;
+        targets.push({ name: `POST ${p.url}`, kind: 'post-path', method: 'POST', url: `${base}${mark(p.url, f?.action)}`, data: `_csrf=${encodeURIComponent(b.csrf)}`, role: b.role, points: p.params.map((x) => `:${x}`) });
       }
     }
   }
@@ -357,8 +360,8 @@ async function main(app: FastifyInstance, services: ReturnType<typeof createServ
     return 0;
   }
 
-  // 4. sqlmap, JOBS at a time. The API, the GET routes and the POST path parameters first; the forms after them, since
-  // a form that succeeds may change what the others rely on (POST /admin/api-clients/:id/revoke revokes this run's client).
+  // 4. sqlmap, JOBS at a time. The API and the GET routes first; the POSTs after them, since a POST that succeeds may
+  // change what the others rely on (POST /admin/api-clients/:id/revoke revokes this run's API client).
   const results: Result[] = [];
   let n = 0;
   const run = async (batch: Target[]) => {
@@ -381,22 +384,22 @@ async function main(app: FastifyInstance, services: ReturnType<typeof createServ
     };
     await Promise.all(Array.from({ length: JOBS }, worker));
   };
-  await run(selected.filter((t) => t.kind !== 'form'));
-  await run(selected.filter((t) => t.kind === 'form'));
+  await run(selected.filter((t) => t.kind === 'api' || t.kind === 'get'));
+  await run(selected.filter((t) => t.kind === 'form' || t.kind === 'post-path'));
 
   // 5. Summary, with the 5xx responses the app gave (from its own log, not sqlmap's view of it).
   const injectable = results.filter((r) => r.injectable.length);
   const failed = results.filter((r) => r.error);
-  const errors5xx = serverLog.filter((e) => (e.statusCode ?? 500) >= 500);
-  for (const e of errors5xx.slice(0, 50)) emit({ serverError: e });
+  const errors5xx = serverLog.filter((e) => (e.statusCode ?? 0) >= 500); // responses; the unhandled errors behind them are printed too
+  for (const e of serverLog.slice(0, 60)) emit({ serverError: e });
   emit({
     summary: 'sqlmap', backend: db.kind, thorough: opts.thorough, targetsWithFullPayloadSet: results.filter((r) => r.thorough).length, level: Number(LEVEL), risk: Number(opts.risk), technique: opts.technique, timeSec: Number(opts['time-sec']),
     targets: results.length, targetsFound: targets.length, parametersTested: results.reduce((s, r) => s + r.tested.length, 0),
     parametersWithFullPayloadSet: results.reduce((s, r) => s + r.fullyTested, 0),
-    injectable: injectable.reduce((s, r) => s + r.injectable.length, 0), targetsFailed: failed.length, targetsWithUntestedParameters: results.filter((r) => r.untested).length, serverErrors: errors5xx.length,
+    injectable: injectable.reduce((s, r) => s + r.injectable.length, 0), targetsFailed: failed.length, unhandledErrors: serverLog.length - errors5xx.length, targetsWithUntestedParameters: results.filter((r) => r.untested).length, serverErrors: errors5xx.length,
     requests: requestsServed, durationS: Math.round((performance.now() - started) / 1000),
   });
-  return injectable.length || failed.length || errors5xx.length ? 1 : 0;
+  return injectable.length || failed.length || serverLog.length ? 1 : 0;
 
   async function apiParamValues(): Promise<Record<string, string>> {
     // Real ids the client may read, so path parameters reach the query rather than stopping at "not found".
