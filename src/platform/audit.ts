@@ -35,13 +35,14 @@ export interface AuditRow {
   request_id: string | null;
   prev_hash: string;
   hash: string;
+  /** 1: hashed by the app over the whole row; 2: linked by audit_append() over the app's content digest. */
+  hash_version?: number;
 }
 
 export const GENESIS_HASH = '0'.repeat(64);
-const AUDIT_LOCK = 7406002;
 
 /** The canonical (RFC 8785 JSON) form of a row that the hash covers: every column but the hash itself. */
-export function canonicalEvent(row: Omit<AuditRow, 'hash'>): string {
+export function canonicalEvent(row: Omit<AuditRow, 'hash' | 'hash_version'>): string {
   return canonicalize({
     seq: Number(row.seq),
     at: new Date(row.at).toISOString(),
@@ -62,6 +63,37 @@ export function chainHash(prevHash: string, canonical: string): string {
   return createHash('sha256').update(prevHash).update(canonical).digest('hex');
 }
 
+type AuditContent = Omit<AuditRow, 'seq' | 'prev_hash' | 'hash' | 'hash_version'>;
+
+/** Version 2: the digest of a row's content (RFC 8785 JSON of every column but seq and the chain's own columns). */
+export function contentDigest(row: AuditContent): string {
+  const canonical = canonicalize({
+    at: new Date(row.at).toISOString(),
+    actor_user_id: row.actor_user_id,
+    actor_organisation_id: row.actor_organisation_id,
+    action: row.action,
+    outcome: row.outcome,
+    entity_type: row.entity_type,
+    entity_id: row.entity_id,
+    case_id: row.case_id,
+    detail: row.detail ?? {},
+    request_id: row.request_id,
+  })!;
+  return createHash('sha256').update(canonical).digest('hex');
+}
+
+/** Version 2 link, as audit_append() computes it in the database: sha256(prev_hash ':' seq ':' digest). */
+export function linkHash(prevHash: string, seq: number, digest: string): string {
+  return createHash('sha256').update(`${prevHash}:${seq}:${digest}`).digest('hex');
+}
+
+/** The hash a row should carry, by the version it was written with. */
+export function expectedHash(row: Omit<AuditRow, 'hash'>): string {
+  if (Number(row.hash_version ?? 1) === 2) return linkHash(row.prev_hash, Number(row.seq), contentDigest(row));
+  const { hash_version: _v, ...v1 } = row;
+  return chainHash(row.prev_hash, canonicalEvent(v1));
+}
+
 export class AuditLog {
   constructor(
     private readonly db: Db,
@@ -70,18 +102,15 @@ export class AuditLog {
 
   /**
    * Appends one event. Pass tx to make the audit row part of the change it records (both commit or neither);
-   * otherwise a transaction of its own is used. The advisory lock serialises writers so the chain never forks.
+   * otherwise the row is written on its own. audit_append()'s advisory lock serialises writers so the chain never forks.
    */
   async record(event: AuditEvent, tx?: Queryable): Promise<void> {
-    if (tx) return this.append(tx, event);
-    await this.db.transaction((t) => this.append(t, event));
+    // Without tx a single statement is its own transaction: the lock is released as soon as the row is written.
+    return this.append(tx ?? this.db, event);
   }
 
   private async append(tx: Queryable, e: AuditEvent): Promise<void> {
-    await tx.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_LOCK]);
-    const last = await tx.query<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
-    const row: Omit<AuditRow, 'hash'> = {
-      seq: (last[0] ? Number(last[0].seq) : 0) + 1,
+    const row: AuditContent = {
       at: this.clock.now(),
       actor_user_id: e.actorUserId ?? null,
       actor_organisation_id: e.actorOrganisationId ?? null,
@@ -92,16 +121,12 @@ export class AuditLog {
       case_id: e.caseId ?? null,
       detail: e.detail ?? {},
       request_id: e.requestId ?? null,
-      prev_hash: last[0]?.hash ?? GENESIS_HASH,
     };
-    const hash = chainHash(row.prev_hash, canonicalEvent(row));
-    await tx.query(
-      `INSERT INTO audit_log (seq, at, actor_user_id, actor_organisation_id, action, outcome, entity_type, entity_id,
-         case_id, detail, request_id, prev_hash, hash)
-       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)`,
-      [row.seq, row.at, row.actor_user_id, row.actor_organisation_id, row.action, row.outcome, row.entity_type,
-        row.entity_id, row.case_id, JSON.stringify(row.detail), row.request_id, row.prev_hash, hash],
-    );
+    // One call: the database takes the chain's lock, reads the last row and links this one (migration 0071).
+    await tx.query('SELECT audit_append($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)', [
+      row.at, row.actor_user_id, row.actor_organisation_id, row.action, row.outcome, row.entity_type, row.entity_id, row.case_id,
+      JSON.stringify(row.detail), row.request_id, contentDigest(row),
+    ]);
   }
 
   /**
@@ -119,7 +144,7 @@ export class AuditLog {
         if (seq !== expectedSeq) return { ok: false, checked, seq: expectedSeq, reason: `row ${expectedSeq} is missing (next row is ${seq})` };
         if (row.prev_hash !== prevHash) return { ok: false, checked, seq, reason: 'prev_hash does not match the previous row\'s hash' };
         const { hash, ...rest } = row;
-        if (chainHash(row.prev_hash, canonicalEvent(rest)) !== hash) return { ok: false, checked, seq, reason: 'row contents do not match its hash (altered)' };
+        if (expectedHash(rest) !== hash) return { ok: false, checked, seq, reason: 'row contents do not match its hash (altered)' };
         prevHash = hash;
         expectedSeq++;
         checked++;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Db } from '../db/database.ts';
-import { type AuditRow, AuditLog, canonicalEvent, chainHash } from '../platform/audit.ts';
+import { type AuditRow, AuditLog, expectedHash } from '../platform/audit.ts';
 import { FixedClock } from '../platform/clock.ts';
 import { testDb } from '../testing/harness.ts';
 
@@ -42,7 +42,7 @@ describe('security proof (e): audit tamper types beyond alter and delete', () =>
     const [row] = await db.query<AuditRow>('SELECT * FROM audit_log WHERE seq = 3');
     const altered = { ...row!, detail: { i: 999 } };
     const { hash: _old, ...rest } = altered;
-    await db.query(`UPDATE audit_log SET detail = $1::jsonb, hash = $2 WHERE seq = 3`, [JSON.stringify(altered.detail), chainHash(row!.prev_hash, canonicalEvent(rest))]);
+    await db.query(`UPDATE audit_log SET detail = $1::jsonb, hash = $2 WHERE seq = 3`, [JSON.stringify(altered.detail), expectedHash(rest)]);
     expect(await audit.verify()).toMatchObject({ ok: false, seq: 4, reason: expect.stringContaining('prev_hash') });
   });
 
