@@ -467,7 +467,7 @@ function leaves(o: unknown, prefix = ''): string[] {
 // ---------------------------------------------------------------------------------------------------------------
 // One sqlmap run.
 
-interface Result { target: string; method: string; url: string; role?: string; thorough?: boolean; tested: string[]; fullyTested: number; injectable: { parameter: string; place: string; techniques: string }[]; httpErrors: Record<string, number>; seconds: number; error?: string; untested?: string }
+interface Result { target: string; method: string; url: string; role?: string; thorough?: boolean; tested: string[]; fullyTested: number; injectable: { parameter: string; place: string; techniques: string }[]; httpErrors: Record<string, number>; seconds: number; error?: string; untested?: string; note?: string }
 
 const thorough = (t: Target) => opts.thorough === 'all' || (opts.thorough === 'queries' && (t.kind === 'get' || t.kind === 'api') && t.url.includes('?'));
 
@@ -527,13 +527,16 @@ function runSqlmap(t: Target, i: number, cookie: string | undefined, headers: st
       let error: string | undefined;
       let untested: string | undefined;
       const fiveXx = Object.keys(httpErrors).filter((c) => c >= '500');
-      const conn = critical.find((c) => /connection|timed out|unable to connect/i.test(c));
+      // ("considerable lagging has been detected in connection response(s)" is sqlmap noticing a busy machine: a warning
+      // about timing-based payloads, whose results it confirms anyway, not a lost connection.)
+      const conn = critical.find((c) => /connection|timed out|unable to connect/i.test(c) && !/lagging/i.test(c));
+      const lagging = critical.some((c) => /lagging/i.test(c));
       if (code !== 0 && !injectable.length) error = `sqlmap exited ${code}: ${critical[0] ?? text.trim().split('\n').slice(-3).join(' | ')}`;
       else if (fiveXx.length) error = `the app answered ${fiveXx.map((c) => `${c} × ${httpErrors[c]}`).join(', ')}`;
       else if (conn) error = conn;
       if (!tested.length) untested = `no parameter reached a verdict: ${critical[0] ?? 'sqlmap found no parameter'}`;
       else if (started.some((p) => !tested.includes(p))) untested = `no verdict on ${started.filter((p) => !tested.includes(p)).join(', ')}`;
-      resolveRun({ target: t.name, method: t.method, url: t.url, role: t.role, thorough: thorough(t), tested, fullyTested: fullyTested.length, injectable, httpErrors, seconds: Math.round((performance.now() - begun) / 100) / 10, ...(error ? { error } : {}), ...(untested ? { untested } : {}) });
+      resolveRun({ target: t.name, method: t.method, url: t.url, role: t.role, thorough: thorough(t), tested, fullyTested: fullyTested.length, injectable, httpErrors, seconds: Math.round((performance.now() - begun) / 100) / 10, ...(error ? { error } : {}), ...(untested ? { untested } : {}), ...(lagging ? { note: 'sqlmap saw slow responses (busy machine)' } : {}) });
     });
   });
 }
