@@ -116,6 +116,8 @@ const CLASSIFICATION: [string, RegExp, Rule][] = [
   ['GET', /^\/performance/, R.perf],
   ['GET', /^\/programme/, R.g('programme:read')],
   ['POST', /^\/programme\/training\//, R.g('programme:record-training')],
+  // Workforce figures are recorded by the same people as training completions (analysts and national leads).
+  ['POST', /^\/programme\/workforce$/, R.g('programme:record-training')],
   ['POST', /^\/programme\//, R.g('programme:manage')],
 ];
 
