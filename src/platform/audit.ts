@@ -41,10 +41,11 @@ export interface AuditRow {
 
 export const GENESIS_HASH = '0'.repeat(64);
 
-/** The canonical (RFC 8785 JSON) form of a row that the hash covers: every column but the hash itself. */
-export function canonicalEvent(row: Omit<AuditRow, 'hash' | 'hash_version'>): string {
-  return canonicalize({
-    seq: Number(row.seq),
+type AuditContent = Omit<AuditRow, 'seq' | 'prev_hash' | 'hash' | 'hash_version'>;
+
+/** A row's content columns, normalised as both hash versions cover them (RFC 8785 orders the keys). */
+function contentFields(row: AuditContent) {
+  return {
     at: new Date(row.at).toISOString(),
     actor_user_id: row.actor_user_id,
     actor_organisation_id: row.actor_organisation_id,
@@ -55,31 +56,21 @@ export function canonicalEvent(row: Omit<AuditRow, 'hash' | 'hash_version'>): st
     case_id: row.case_id,
     detail: row.detail ?? {},
     request_id: row.request_id,
-    prev_hash: row.prev_hash,
-  })!;
+  };
+}
+
+/** Version 1: the canonical (RFC 8785 JSON) form of a row that the hash covers: every column but the hash itself. */
+export function canonicalEvent(row: Omit<AuditRow, 'hash' | 'hash_version'>): string {
+  return canonicalize({ seq: Number(row.seq), ...contentFields(row), prev_hash: row.prev_hash })!;
 }
 
 export function chainHash(prevHash: string, canonical: string): string {
   return createHash('sha256').update(prevHash).update(canonical).digest('hex');
 }
 
-type AuditContent = Omit<AuditRow, 'seq' | 'prev_hash' | 'hash' | 'hash_version'>;
-
 /** Version 2: the digest of a row's content (RFC 8785 JSON of every column but seq and the chain's own columns). */
 export function contentDigest(row: AuditContent): string {
-  const canonical = canonicalize({
-    at: new Date(row.at).toISOString(),
-    actor_user_id: row.actor_user_id,
-    actor_organisation_id: row.actor_organisation_id,
-    action: row.action,
-    outcome: row.outcome,
-    entity_type: row.entity_type,
-    entity_id: row.entity_id,
-    case_id: row.case_id,
-    detail: row.detail ?? {},
-    request_id: row.request_id,
-  })!;
-  return createHash('sha256').update(canonical).digest('hex');
+  return createHash('sha256').update(canonicalize(contentFields(row))!).digest('hex');
 }
 
 /** Version 2 link, as audit_append() computes it in the database: sha256(prev_hash ':' seq ':' digest). */
