@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { caseBody } from '../api/test-support.ts';
 import type { Db } from '../db/database.ts';
 import type { Services } from '../services.ts';
-import { TEST_BACKEND, testApp, testDb } from '../testing/harness.ts';
-import { call, figures, httpToken, letters, loadClients } from './support.ts';
+import { TEST_BACKEND } from '../testing/harness.ts';
+import { call, figures, listeningApp, httpToken, letters, loadClients } from './support.ts';
 
 /**
  * (a) Lost updates: 200 API clients, each on its own keep-alive connection, edit the same 5 cases and 3 suspects
@@ -33,11 +33,7 @@ describe(`200 clients editing the same records with If-Match (${TEST_BACKEND}, r
   const records: Rec[] = [];
 
   beforeAll(async () => {
-    db = await testDb();
-    ({ app, services } = await testApp(db));
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    const addr = app.server.address();
-    base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+    ({ db, app, services, base } = await listeningApp());
     const clients = await loadClients(db, services, API_CLIENTS, 'Edit load');
     tokens = [];
     for (const c of clients) tokens.push(await httpToken(base, c));

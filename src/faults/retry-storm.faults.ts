@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { caseBody } from '../api/test-support.ts';
 import type { Db } from '../db/database.ts';
 import type { Services } from '../services.ts';
-import { TEST_BACKEND, testApp, testDb } from '../testing/harness.ts';
-import { call, figures, httpToken, type HttpResult, loadClients, shuffle } from './support.ts';
+import { TEST_BACKEND } from '../testing/harness.ts';
+import { call, figures, listeningApp, httpToken, type HttpResult, loadClients, shuffle } from './support.ts';
 
 /**
  * (b) Retry storm: 250 Early Advice requests, each sent 4 times under one Idempotency-Key, all 1,000 at once over
@@ -25,11 +25,7 @@ describe(`Idempotency-Key retry storm on Early Advice requests (${TEST_BACKEND},
   const cases: string[] = [];
 
   beforeAll(async () => {
-    db = await testDb();
-    ({ app, services } = await testApp(db));
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    const addr = app.server.address();
-    base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+    ({ db, app, services, base } = await listeningApp());
     const [client] = await loadClients(db, services, 1, 'Storm');
     token = await httpToken(base, client!);
     // One case per key: a case has one open Early Advice request at a time, so a second row for a key would also

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { registerClient } from '../api/test-support.ts';
 import type { Scope } from '../api/clients.ts';
 import { type Db, PostgresDb } from '../db/database.ts';
-import { createUser, TEST_KEY, testConfig } from '../testing/harness.ts';
+import { createUser, TEST_KEY, testApp, testConfig, testDb } from '../testing/harness.ts';
+import type { FastifyInstance } from 'fastify';
 import { createServices, type Services } from '../services.ts';
 
 /**
@@ -16,6 +17,15 @@ import { createServices, type Services } from '../services.ts';
 export const BIN = path.resolve(import.meta.dirname, '../../bin/tandem.mjs');
 export const HANTS = 'force-hampshire-and-isle-of-wight';
 const ALL_SCOPES: Scope[] = ['cases:read', 'cases:write', 'early-advice:write', 'charging:write', 'webhooks:manage'];
+
+/** The real app on a fresh test database, listening on an ephemeral loopback port, for load over real HTTP. */
+export async function listeningApp(): Promise<{ db: Db; app: FastifyInstance; services: Services; base: string }> {
+  const db = await testDb();
+  const { app, services } = await testApp(db);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const addr = app.server.address();
+  return { db, app, services, base: `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}` };
+}
 
 /** One JSON line on stdout per test, so the figures can be quoted. */
 export function figures(test: string, values: Record<string, unknown>) {
