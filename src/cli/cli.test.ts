@@ -7,20 +7,12 @@ import { PgliteDb } from '../db/database.ts';
 import { migrate } from '../db/migrate.ts';
 import { AuditLog } from '../platform/audit.ts';
 import { systemClock } from '../platform/clock.ts';
+import { runTandem, TANDEM_BIN as BIN } from '../testing/cli.ts';
 import { TEST_BACKEND } from '../testing/harness.ts';
 
-const BIN = path.resolve(import.meta.dirname, '../../bin/tandem.mjs');
 
-function run(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, NODE_ENV: 'development', DATABASE_URL: '', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+/** The CLI on the embedded database (DATABASE_URL cleared, whatever the test environment sets). */
+const run = (args: string[], env: Record<string, string>) => runTandem(args, { DATABASE_URL: '', ...env });
 
 function startServe(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
   return new Promise((resolve, reject) => {

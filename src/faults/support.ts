@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import path from 'node:path';
 import { registerClient } from '../api/test-support.ts';
 import type { Scope } from '../api/clients.ts';
 import { type Db, PostgresDb } from '../db/database.ts';
+import { runTandem, TANDEM_BIN } from '../testing/cli.ts';
 import { createUser, TEST_KEY, testApp, testConfig, testDb } from '../testing/harness.ts';
 import type { FastifyInstance } from 'fastify';
 import { createServices, type Services } from '../services.ts';
@@ -14,7 +14,6 @@ import { createServices, type Services } from '../services.ts';
  * registered API client with its rate limit lifted, a spawned `tandem serve`, and a figures line for the report.
  */
 
-export const BIN = path.resolve(import.meta.dirname, '../../bin/tandem.mjs');
 export const HANTS = 'force-hampshire-and-isle-of-wight';
 const ALL_SCOPES: Scope[] = ['cases:read', 'cases:write', 'early-advice:write', 'charging:write', 'webhooks:manage'];
 
@@ -140,7 +139,7 @@ export class ServeProcess {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
   private constructor(env: Record<string, string>) {
-    this.child = spawn(process.execPath, [BIN, 'serve'], {
+    this.child = spawn(process.execPath, [TANDEM_BIN, 'serve'], {
       env: { ...process.env, NODE_ENV: 'development', PORT: '0', HOST: '127.0.0.1', TANDEM_ENCRYPTION_KEYS: `test:${TEST_KEY.key.toString('base64')}`, TANDEM_SESSION_SECRET: 'x'.repeat(40), ...env },
     });
     this.child.stdout!.on('data', (d) => (this.output += d));
@@ -176,15 +175,8 @@ export class ServeProcess {
 }
 
 /** Runs a CLI command to completion. */
-export function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, NODE_ENV: 'development', TANDEM_ENCRYPTION_KEYS: `test:${TEST_KEY.key.toString('base64')}`, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+export function runCli(args: string[], env: Record<string, string>) {
+  return runTandem(args, { TANDEM_ENCRYPTION_KEYS: `test:${TEST_KEY.key.toString('base64')}`, ...env });
 }
 
 /** Fisher–Yates with a seeded generator, so a failing storm can be replayed. */

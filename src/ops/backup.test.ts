@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -9,10 +8,10 @@ import { type Db, PostgresDb } from '../db/database.ts';
 import { migrate } from '../db/migrate.ts';
 import { AuditLog } from '../platform/audit.ts';
 import { systemClock } from '../platform/clock.ts';
+import { runTandem } from '../testing/cli.ts';
 import { caseIdFrom, createUser, forms, signIn, TEST_BACKEND, testApp, testDb } from '../testing/harness.ts';
 import { backup, backupFormatOf, databaseSummary, hasPgDump, type LogicalHeader, restore, RestoreError } from './backup.ts';
 
-const BIN = path.resolve(import.meta.dirname, '../../bin/tandem.mjs');
 const PG_URL = process.env.TEST_DATABASE_URL ?? '';
 
 /** A little of everything a user would lose: people, a case with an encrypted victim, a suspect, audit history, jobs. */
@@ -166,13 +165,5 @@ function headerOf(file: string): LogicalHeader {
   return JSON.parse(text.slice(0, text.indexOf('\n'))) as LogicalHeader;
 }
 
-function run(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, NODE_ENV: 'development', DATABASE_URL: '', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+/** The CLI on the embedded database (DATABASE_URL cleared, whatever the test environment sets). */
+const run = (args: string[], env: Record<string, string>) => runTandem(args, { DATABASE_URL: '', ...env });

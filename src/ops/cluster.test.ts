@@ -2,15 +2,14 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import os from 'node:os';
-import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PostgresDb } from '../db/database.ts';
 import { migrate } from '../db/migrate.ts';
 import { totpCode } from '../platform/auth/totp.ts';
+import { runTandem, TANDEM_BIN as BIN } from '../testing/cli.ts';
 import { createUser, TEST_BACKEND, TEST_KEY, TEST_PASSWORD, TEST_TOTP_SECRET } from '../testing/harness.ts';
 import { resolveWorkers, restartDelayMs } from './cluster.ts';
 
-const BIN = path.resolve(import.meta.dirname, '../../bin/tandem.mjs');
 
 describe('tandem serve --workers', () => {
   it('reads the number of processes: default 1, "auto" one per core, nonsense refused', () => {
@@ -147,13 +146,4 @@ class Browser {
   }
 }
 
-function run(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, NODE_ENV: 'development', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const run = runTandem;

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,6 +9,7 @@ import { FixedClock } from '../platform/clock.ts';
 import { JobWorker } from '../platform/jobs.ts';
 import { readOds } from '../platform/ods.ts';
 import type { Services } from '../services.ts';
+import { runTandem } from '../testing/cli.ts';
 import { type Agent, createUser, signIn, TEST_BACKEND, testApp, testDb } from '../testing/harness.ts';
 import { JOB_REFRESH } from './service.ts';
 import { addCase } from './test-support.ts';
@@ -202,15 +202,7 @@ describe.runIf(TEST_BACKEND === 'pglite')('tandem publish', () => {
   it('writes the disclosure-controlled CSV and ODS files and refuses a bad quarter', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-publish-'));
     const out = path.join(dir, 'out');
-    const bin = path.resolve(import.meta.dirname, '../../bin/tandem.mjs');
-    const run = (args: string[]) => new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, NODE_ENV: 'development', DATABASE_URL: '', TANDEM_DATA_DIR: path.join(dir, 'data') } });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      child.stderr.on('data', (d) => (stderr += d));
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
+    const run = (args: string[]) => runTandem(args, { DATABASE_URL: '', TANDEM_DATA_DIR: path.join(dir, 'data') });
     try {
       expect((await run(['publish', '--quarter', '2024Q5', '--out', out])).code).toBe(2);
       const ok = await run(['publish', '--quarter', '2024Q2', '--out', out, '--commentary', 'First release.']);
