@@ -1,7 +1,6 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { totpCode } from '../src/platform/auth/totp.ts';
-import { createUser, TEST_PASSWORD, TEST_TOTP_SECRET } from '../src/testing/harness.ts';
+import { createUser } from '../src/testing/harness.ts';
 import { launchBrowser, newSession, type Session } from './support/browser.ts';
 import { AppPage, SignInPage } from './support/pages.ts';
 import { startServer, type TestServer, USERS } from './support/server.ts';
@@ -42,10 +41,7 @@ describe('the integration API in a browser', () => {
     const session = await newSession(browser, server.baseUrl);
     sessions.push(session);
     const { page } = session;
-    const signInPage = new SignInPage(page);
-    await signInPage.goto();
-    await signInPage.enterPassword(ADMIN.username, TEST_PASSWORD);
-    await signInPage.enterCode(totpCode(TEST_TOTP_SECRET, new Date()));
+    await new SignInPage(page).signInAs(ADMIN.username);
     const p = new ApiClientsPage(page);
 
     await Promise.all([page.waitForNavigation(), page.getByRole('link', { name: 'API clients' }).click()]);

@@ -1,7 +1,5 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { totpCode } from '../src/platform/auth/totp.ts';
-import { TEST_PASSWORD, TEST_TOTP_SECRET } from '../src/testing/harness.ts';
 import { launchBrowser, newSession } from './support/browser.ts';
 import { CaseListPage, SignInPage } from './support/pages.ts';
 import { startServer, type TestServer, USERS } from './support/server.ts';
@@ -24,10 +22,7 @@ afterAll(async () => {
 describe('session timeout warning (WCAG 2.2.1)', () => {
   it('warns before signing out for inactivity, and "Stay signed in" keeps the session', async () => {
     const { page, problems } = await newSession(browser, server.baseUrl);
-    const signInPage = new SignInPage(page);
-    await signInPage.goto();
-    await signInPage.enterPassword(USERS.hampshire.username, TEST_PASSWORD);
-    await signInPage.enterCode(totpCode(TEST_TOTP_SECRET, new Date()));
+    await new SignInPage(page).signInAs(USERS.hampshire.username);
     const list = new CaseListPage(page);
     await expect.poll(() => new URL(page.url()).pathname).toBe('/cases');
 
