@@ -23,6 +23,11 @@ export class FieldCipher {
     this.keys = new Map(keyRing.map((k) => [k.id, k.key]));
   }
 
+  /** Whether the ring holds a key with this id (it may still be a different key under the same id). */
+  hasKey(id: string): boolean {
+    return this.keys.has(id);
+  }
+
   /** The id of the key new values are encrypted with (the first in the ring). */
   get currentKeyId(): string {
     return this.current.id;
